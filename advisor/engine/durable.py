@@ -1,0 +1,241 @@
+"""The durable-rules adapter: the only module that talks to durable-rules.
+
+Each (rule, effect entry) becomes one durable-rules rule whose pattern is
+``kind == option fact AND rule condition AND option selector``. An evaluation
+asserts one fact per option, one fact at a time, in a fresh session id, then
+deletes the session. The measured pitfalls this code avoids
+(../shared/reference/durable-rules-measured.md and our own probes):
+
+* facts, not events: an event is consumed by the first rule that matches it;
+* one fact per assert: batch asserts with unmatched facts skip all actions;
+* a fact that matches no rule raises MessageNotHandledException, and deleting
+  that session afterwards crashed the interpreter (segfault). A *sentinel*
+  rule (``kind == option fact``, an equality test, not a catch-all ``$nex``)
+  matches every fact, so every session is valid and deletable, and its firing
+  proves the fact reached the engine: no sentinel, no result (fail closed);
+* one Host per process (it starts threads that never stop); a ruleset name
+  can be registered once, so names carry the ruleset's content hash;
+* the C engine has no locks: every call holds one process-wide lock;
+* ``$iall`` is false on an empty list, so "contains none" also accepts
+  ``length == 0``; durable-rules has no ``$in``, so membership is an ``$or``.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from advisor.conditions import All, Any_, Leaf, Node, Not
+from advisor.engine.facts import FACT_KIND
+from advisor.errors import EvaluationError
+from advisor.fields import LIST_KINDS
+from advisor.rules import RuleSet
+
+_LOCK = threading.Lock()
+_HOST: Any = None
+_SENTINEL = "z_sentinel"
+_sids = itertools.count(1)
+
+Fired = tuple[str, int, str]  # (rule id, effect entry index, option id)
+
+
+def _host() -> Any:
+    global _HOST
+    if _HOST is None:
+        from durable import engine  # imported lazily: the C extension is not free to load
+
+        _HOST = engine.Host()
+    return _HOST
+
+
+# --- compiling conditions -------------------------------------------------
+
+def _or(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    return parts[0] if len(parts) == 1 else {"$or": parts}
+
+
+def _and(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    return parts[0] if len(parts) == 1 else {"$and": parts}
+
+
+def _eq(key: str, v: Any) -> dict[str, Any]:
+    return {key: v}
+
+
+def _ne(key: str, v: Any) -> dict[str, Any]:
+    return {"$neq": {key: v}}
+
+
+def _has(key: str, v: Any) -> dict[str, Any]:
+    return {"$iany": {key: {"$i": v}}}
+
+
+def _has_none(leaf: Leaf, values: tuple[Any, ...]) -> dict[str, Any]:
+    items = _and([{"$neq": {"$i": v}} for v in values])
+    return _or([{leaf.field.count_key: 0}, {"$iall": {leaf.field.key: items}}])
+
+
+_COMPLEMENT = {"lt": "gte", "lte": "gt", "gt": "lte", "gte": "lt", "eq": "ne", "ne": "eq",
+               "in": "not_in", "not_in": "in", "contains_any": "contains_none",
+               "contains_none": "contains_any"}
+
+
+def _leaf(leaf: Leaf, negate: bool) -> dict[str, Any]:
+    spec, op, v = leaf.field, leaf.op, leaf.value
+    key = spec.key
+    if op == "exists":
+        want = v != negate
+        if spec.kind in LIST_KINDS:
+            return {"$gt": {spec.count_key: 0}} if want else {spec.count_key: 0}
+        return {"$ex": {key: 1}} if want else {"$nex": {key: 1}}
+    if op == "contains":
+        return _has_none(leaf, (v,)) if negate else _has(key, v)
+    if op == "contains_all":
+        if negate:  # some value missing
+            return _or([_has_none(leaf, (x,)) for x in v])
+        return _and([_has(key, x) for x in v])
+    if negate:
+        op = _COMPLEMENT[op]
+    if op == "contains_any":
+        return {"$iany": {key: _or([{"$i": x} for x in v])}}
+    if op == "contains_none":
+        return _has_none(leaf, v)
+    # Scalar operators. Fields that may be absent: a negative test ("ne",
+    # "not_in") is true when the field is absent; a positive one is false.
+    if op in ("lt", "lte", "gt", "gte"):
+        if spec.kind == "ordinal":
+            key, v = spec.rank_key, spec.rank(v)
+        positive = {f"${op}": {key: v}}
+        # the complement of a comparison on an absent field is true
+        return _or([{"$nex": {key: 1}}, positive]) if negate and spec.optional else positive
+    if op == "eq":
+        return _eq(key, v)
+    if op == "in":
+        return _or([_eq(key, x) for x in v])
+    if op == "ne":
+        expr = _ne(key, v)
+    else:  # not_in
+        expr = _and([_ne(key, x) for x in v])
+    return _or([{"$nex": {key: 1}}, expr]) if spec.optional else expr
+
+
+def compile_condition(node: Node, negate: bool = False) -> dict[str, Any]:
+    """Condition AST -> durable-rules JSON expression (negation pushed to leaves)."""
+    if isinstance(node, Leaf):
+        return _leaf(node, negate)
+    if isinstance(node, Not):
+        return compile_condition(node.child, not negate)
+    parts = [compile_condition(c, negate) for c in node.children]
+    conjunctive = isinstance(node, All) != negate
+    return _and(parts) if conjunctive else _or(parts)
+
+
+@dataclass(frozen=True)
+class CompiledRuleset:
+    name: str
+    definition: dict[str, Any]  # durable-rules JSON, without actions
+    index: dict[str, tuple[str, int]]  # durable rule name -> (rule id, entry index)
+
+
+def compile_ruleset(ruleset: RuleSet) -> CompiledRuleset:
+    definition: dict[str, Any] = {}
+    index: dict[str, tuple[str, int]] = {}
+    n = 0
+    for rule in ruleset.rules:
+        condition = compile_condition(rule.condition)
+        for sel in rule.selectors:
+            name = f"r{n:04d}"
+            n += 1
+            pattern = {"$and": [{"kind": FACT_KIND}, condition, compile_condition(sel.match)]}
+            definition[name] = {"all": [{"m": pattern}]}
+            index[name] = (rule.id, sel.index)
+    definition[_SENTINEL] = {"all": [{"m": {"kind": FACT_KIND}}]}
+    digest = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()
+    return CompiledRuleset(f"advisor_{digest[:16]}", definition, index)
+
+
+class DurableEngine:
+    """Evaluates option facts against a compiled ruleset in durable-rules."""
+
+    _registered: dict[str, "DurableEngine"] = {}
+
+    def __init__(self, compiled: CompiledRuleset) -> None:
+        self.compiled = compiled
+        self._collector: list[tuple[str, Any]] | None = None
+
+    @classmethod
+    def for_ruleset(cls, ruleset: RuleSet) -> "DurableEngine":
+        compiled = compile_ruleset(ruleset)
+        with _LOCK:
+            engine = cls._registered.get(compiled.name)
+            if engine is None:
+                engine = cls(compiled)
+                engine._register()
+                cls._registered[compiled.name] = engine
+        return engine
+
+    def _action(self, name: str) -> Callable[[Any], None]:
+        def run(c: Any) -> None:
+            assert self._collector is not None
+            self._collector.append((name, c.m["option__id"]))
+        return run
+
+    def _register(self) -> None:
+        definition = copy.deepcopy(self.compiled.definition)  # set_rulesets mutates it
+        for name, rule in definition.items():
+            rule["run"] = self._action(name)
+        try:
+            _host().set_rulesets({self.compiled.name: definition})
+        except Exception as exc:  # the engine rejected what we compiled: a bug, fail loudly
+            raise EvaluationError(f"durable-rules rejected the compiled ruleset: {exc}") from exc
+
+    def evaluate(self, facts: list[dict[str, Any]]) -> set[Fired]:
+        from durable.engine import MessageNotHandledException
+
+        host = _host()
+        name = self.compiled.name
+        with _LOCK:
+            sid = f"e{next(_sids)}"
+            collected: list[tuple[str, Any]] = []
+            self._collector = collected
+            deletable = True
+            try:
+                for fact in facts:
+                    before = len(collected)
+                    try:
+                        host.assert_fact(name, {**fact, "sid": sid})
+                    except MessageNotHandledException:
+                        # cannot happen while the sentinel matches every fact;
+                        # leave the session alone (deleting it can segfault)
+                        deletable = False
+                        raise EvaluationError(
+                            f"rule engine did not handle the fact for option "
+                            f"{fact.get('option__id')}") from None
+                    fired_now = collected[before:]
+                    if (_SENTINEL, fact["option__id"]) not in fired_now:
+                        raise EvaluationError(
+                            f"rule engine did not confirm the fact for option "
+                            f"{fact.get('option__id')}; refusing to report a decision")
+                state = host.get_state(name, sid)
+                if state.get("exception"):
+                    raise EvaluationError(f"rule engine action failed: {state['exception']}")
+            except EvaluationError:
+                raise
+            except Exception as exc:
+                raise EvaluationError(f"rule engine failed: {type(exc).__name__}: {exc}") from exc
+            finally:
+                self._collector = None
+                if deletable:
+                    host.delete_state(name, sid)
+        fired: set[Fired] = set()
+        for rule_name, option_id in collected:
+            if rule_name == _SENTINEL:
+                continue
+            rule_id, entry = self.compiled.index[rule_name]
+            fired.add((rule_id, entry, str(option_id)))
+        return fired

@@ -1,0 +1,144 @@
+"""Deployment options as data (catalog/options.yaml).
+
+The ten option ids are a stable contract; their attributes are what rules test,
+so a new option or a specific provider's offer needs no rule edit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from advisor.countries import check_code
+from advisor.errors import InputError
+from advisor.validation import validate_document
+from advisor.yamlload import load_file
+
+#: The stable option ids, in the order reports list them.
+STANDARD_OPTION_IDS = (
+    "consumer_api", "enterprise_api", "regional_api", "cloud_gpu", "sovereign_branded_cloud",
+    "sovereign_cloud", "hybrid", "on_premise", "air_gapped", "government_cloud",
+)
+
+OptionKind = Literal["api", "cloud_gpu", "sovereign_cloud", "hybrid", "on_premise",
+                     "government_cloud"]
+
+ContractTerm = Literal[
+    "art28_dpa", "eu_sccs", "uk_idta", "swiss_sccs", "dpf_certified", "baa", "cjis_addendum",
+    "dora_art30_terms", "audit_rights", "audit_reports", "exit_assistance",
+    "secrecy_clause_203_stgb", "pci_responsibility_matrix", "itar_us_person_support",
+]
+
+Certification = Literal[
+    "iso27001", "iso27017", "iso27018", "iso27701", "iso42001", "soc2_type2", "csa_star",
+    "pci_dss", "hds", "c5_type2", "secnumcloud", "fedramp_moderate", "fedramp_high", "dod_il4",
+    "dod_il5", "dod_il6", "cjis", "ncsc_assessed",
+]
+
+
+class OptionAttributes(BaseModel):
+    """What rules may test about an option (as ``option.<name>``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    operator: Literal["third_party", "self", "mixed"]
+    hosting: Literal["multi_tenant_saas", "managed_model_service", "rented_iaas",
+                     "sovereign_iaas", "composite", "customer_premises", "government_cloud"]
+    provider_parent_country: Optional[str]
+    us_controlled: bool
+    processing_region: Literal["global", "in_region", "customer_site"]
+    support_access: Literal["global", "in_region", "customer_only"]
+    inputs_used_for_training: bool
+    retention_days: int = Field(ge=0)
+    contract_terms: list[ContractTerm]
+    certifications: list[Certification]
+    key_custody: Literal["provider", "customer_managed", "customer_held"]
+    connectivity: Literal["internet", "private", "isolated"]
+    customer_controls_model: bool
+    admin_staff: Literal["global", "eu_residents", "us_persons", "customer_only"]
+    seal_level: int = Field(ge=0, le=4)
+    burst_capacity: bool
+    routes_by_data_class: bool
+
+    @field_validator("provider_parent_country")
+    @classmethod
+    def _country(cls, v: Optional[str]) -> Optional[str]:
+        return None if v is None else check_code(v, allow_subdivision=False)
+
+
+class Option(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    kind: OptionKind
+    description: str
+    attributes: OptionAttributes
+
+
+class OptionCatalog(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    as_of: str
+    source: str
+    status: Literal["verified", "secondary", "assumption"]
+    options: list[Option] = Field(min_length=1)
+
+    def ids(self) -> list[str]:
+        return [o.id for o in self.options]
+
+    def get(self, option_id: str) -> Option:
+        for o in self.options:
+            if o.id == option_id:
+                return o
+        raise KeyError(option_id)
+
+
+def load_options(catalog_dir: Path) -> OptionCatalog:
+    path = catalog_dir / "options.yaml"
+    doc = load_file(path, what="options catalog")
+    catalog = validate_document(OptionCatalog, doc)
+    seen: dict[str, int] = {}
+    problems = []
+    for i, opt in enumerate(catalog.options):
+        if opt.id in seen:
+            problems.append(doc.problem(("options", i, "id"), f"duplicate option id '{opt.id}'"))
+        seen[opt.id] = i
+    if problems:
+        raise InputError(problems)
+    return catalog
+
+
+class Jurisdictions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    class Group(BaseModel):
+        model_config = ConfigDict(extra="forbid", frozen=True)
+        name: str
+        members: list[str]
+        source: str
+        url: str
+        as_of: str
+        status: Literal["verified", "secondary", "assumption"]
+
+        @field_validator("members")
+        @classmethod
+        def _codes(cls, v: list[str]) -> list[str]:
+            return [check_code(c, allow_subdivision=False) for c in v]
+
+    groups: dict[str, Group]
+
+    def members(self, group: str) -> frozenset[str]:
+        return frozenset(self.groups[group].members)
+
+
+def load_jurisdictions(catalog_dir: Path) -> Jurisdictions:
+    doc = load_file(catalog_dir / "jurisdictions.yaml", what="jurisdictions catalog")
+    j = validate_document(Jurisdictions, doc)
+    missing = {"EEA", "EU", "EU_ADEQUATE", "UK"} - set(j.groups)
+    if missing:
+        raise InputError([doc.problem(("groups",), "missing jurisdiction group(s): "
+                                      + ", ".join(sorted(missing)))])
+    return j

@@ -1,0 +1,322 @@
+"""Rule files: the format compliance officers read and edit, loaded and checked.
+
+A rules folder holds:
+
+* ``controls.yaml`` — every control a rule may require, described once;
+* ``test-profile.yaml`` — the neutral profile that rule test cases modify;
+* any other ``*.yaml`` — rule files, one per regime or topic.
+
+Loading checks everything it can before anything is evaluated: unknown keys,
+fields, operators, values, option ids and control ids, duplicate rule ids and
+duplicate YAML keys are reported together, each as ``file:line:col``.
+See docs/rules-format.md for the format.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from advisor.conditions import ConditionParser, Leaf, Node
+from advisor.errors import InputError, Problem, did_you_mean, one_of
+from advisor.fields import FieldRegistry
+from advisor.options import OptionCatalog
+from advisor.validation import validate_document
+from advisor.yamlload import Document, load_file
+
+Effect = Literal["exclude", "conditional", "warn"]
+#: Severity order, most severe first.
+EFFECTS: tuple[str, ...] = ("exclude", "conditional", "warn")
+
+CONTROLS_FILE = "controls.yaml"
+TEST_PROFILE_FILE = "test-profile.yaml"
+RULE_ID_PATTERN = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Citation(_Strict):
+    ref: str = Field(min_length=3, description="Article or section, e.g. 'GDPR Art. 28(3)'")
+    url: str = Field(pattern=r"^https?://\S+$", description="Official text")
+
+
+class EffectSpec(_Strict):
+    effect: Effect
+    options: Union[Literal["all"], list[str], None] = Field(
+        default=None, description="Option ids, or 'all'")
+    where: Optional[Any] = None
+    controls: list[str] = Field(default_factory=list)
+    reason: Optional[str] = None
+
+
+class RuleTestSpec(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    profile: dict[str, Any] = Field(default_factory=dict)
+    as_of: Optional[dt.date] = None
+    expect: Union[Literal["none"], dict[str, Effect]]
+
+
+class RuleSpec(_Strict):
+    id: str = Field(pattern=RULE_ID_PATTERN)
+    title: str = Field(min_length=5)
+    regime: Optional[str] = None
+    jurisdiction: Optional[str] = None
+    citations: list[Citation] = Field(min_length=1)
+    rationale: str = Field(min_length=20)
+    effective_from: Optional[dt.date] = None
+    effective_until: Optional[dt.date] = None
+    note: Optional[str] = None
+    when: Any
+    effects: list[EffectSpec] = Field(min_length=1)
+    controls: list[str] = Field(default_factory=list)
+    tests: list[RuleTestSpec] = Field(default_factory=list)
+
+    @field_validator("rationale", "title")
+    @classmethod
+    def _strip(cls, v: str) -> str:
+        return " ".join(v.split())
+
+
+class RuleFileSpec(_Strict):
+    regime: str
+    jurisdiction: Optional[str] = None
+    description: Optional[str] = None
+    rules: list[Any] = Field(min_length=1)
+
+
+class ControlSpec(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    description: str
+    evidence: str = Field(description="What shows an auditor the control is in place")
+
+
+class ControlsFileSpec(_Strict):
+    controls: list[ControlSpec] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Selector:
+    """One entry of a rule's effects, compiled: which options, with what effect."""
+
+    index: int
+    effect: str
+    match: Node  # a condition over option.* fields (option ids become option.id in [...])
+    controls: tuple[str, ...]
+    reason: Optional[str]
+
+
+@dataclass(frozen=True)
+class Rule:
+    spec: RuleSpec
+    regime: str
+    jurisdiction: Optional[str]
+    condition: Node
+    selectors: tuple[Selector, ...]
+    file: str
+    line: int
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    def in_force(self, on: dt.date) -> bool:
+        s = self.spec
+        return ((s.effective_from is None or s.effective_from <= on)
+                and (s.effective_until is None or on < s.effective_until))
+
+    def controls_for(self, selector: Selector) -> tuple[str, ...]:
+        """Controls a finding lists: rule-level ones apply to conditional and warn
+        findings; an exclusion lists only what its own entry names."""
+        if selector.effect == "exclude":
+            return selector.controls
+        return tuple(dict.fromkeys(self.spec.controls + list(selector.controls)))
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    rules: tuple[Rule, ...]
+    controls: dict[str, ControlSpec]
+    test_profile: dict[str, Any]
+    test_profile_doc: Document
+    directory: str
+    sha256: str
+    files: tuple[str, ...] = field(default=())
+
+    def get(self, rule_id: str) -> Rule:
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        raise KeyError(rule_id)
+
+
+def _load_controls(path: Path) -> dict[str, ControlSpec]:
+    doc = load_file(path, what="controls file")
+    spec = validate_document(ControlsFileSpec, doc)
+    controls: dict[str, ControlSpec] = {}
+    problems = []
+    for i, c in enumerate(spec.controls):
+        if c.id in controls:
+            problems.append(doc.problem(("controls", i, "id"), f"duplicate control id '{c.id}'"))
+        controls[c.id] = c
+    if problems:
+        raise InputError(problems)
+    return controls
+
+
+class _RuleFileLoader:
+    def __init__(self, registry: FieldRegistry, options: OptionCatalog,
+                 controls: dict[str, ControlSpec]) -> None:
+        self.registry = registry
+        self.option_ids = options.ids()
+        self.controls = controls
+        self.option_id_field = registry.lookup("option.id")
+
+    def load(self, path: Path, problems: list[Problem]) -> list[Rule]:
+        try:
+            doc = load_file(path, what="rule file")
+            spec = validate_document(RuleFileSpec, doc)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            return []
+        rules = []
+        for i, raw in enumerate(spec.rules):
+            try:
+                rule_spec = validate_document(RuleSpec, doc, raw, base=("rules", i))
+            except InputError as exc:
+                problems.extend(exc.problems)
+                continue
+            rule = self._compile(rule_spec, spec, doc, ("rules", i), problems)
+            if rule is not None:
+                rules.append(rule)
+        return rules
+
+    def _check_controls(self, ids: list[str], doc: Document, path: tuple[Any, ...],
+                        problems: list[Problem]) -> None:
+        for j, cid in enumerate(ids):
+            if cid not in self.controls:
+                problems.append(doc.problem(path + (j,), f"unknown control id '{cid}'",
+                                            did_you_mean(cid, self.controls) or
+                                            f"add it to {CONTROLS_FILE}"))
+
+    def _compile(self, spec: RuleSpec, file_spec: RuleFileSpec, doc: Document,
+                 path: tuple[Any, ...], problems: list[Problem]) -> Rule | None:
+        before = len(problems)
+        parser = ConditionParser(self.registry, doc)
+        condition = parser.parse(spec.when, path + ("when",))
+        problems.extend(parser.problems)
+        self._check_controls(spec.controls, doc, path + ("controls",), problems)
+        if (spec.effective_from and spec.effective_until
+                and spec.effective_until <= spec.effective_from):
+            problems.append(doc.problem(path + ("effective_until",),
+                                        "effective_until must be after effective_from"))
+        selectors = []
+        for k, eff in enumerate(spec.effects):
+            epath = path + ("effects", k)
+            self._check_controls(eff.controls, doc, epath + ("controls",), problems)
+            if (eff.options is None) == (eff.where is None):
+                problems.append(doc.problem(epath, "an effect names either 'options' (a list "
+                                                   "of option ids) or 'where' (a condition on "
+                                                   "option attributes), not both or neither"))
+                continue
+            match: Node | None
+            if eff.options == "all":
+                assert self.option_id_field is not None
+                match = Leaf(self.option_id_field, "in", tuple(self.option_ids), "in",
+                             epath + ("options",))
+            elif eff.options is not None:
+                if not eff.options:
+                    problems.append(doc.problem(epath + ("options",),
+                                                "'options' needs at least one option id"))
+                    continue
+                bad = [o for o in eff.options if o not in self.option_ids]
+                for o in bad:
+                    j = eff.options.index(o)
+                    problems.append(doc.problem(epath + ("options", j), f"unknown option id '{o}'",
+                                                did_you_mean(o, self.option_ids) or
+                                                one_of(self.option_ids)))
+                if bad:
+                    continue
+                assert self.option_id_field is not None
+                match = Leaf(self.option_id_field, "in", tuple(eff.options), "in",
+                             epath + ("options",))
+            else:
+                wparser = ConditionParser(self.registry, doc, allowed_prefixes=("option.",))
+                match = wparser.parse(eff.where, epath + ("where",))
+                problems.extend(wparser.problems)
+            if match is not None:
+                selectors.append(Selector(k, eff.effect, match, tuple(eff.controls), eff.reason))
+        for t, test in enumerate(spec.tests):
+            if isinstance(test.expect, dict):
+                for o in test.expect:
+                    if o not in self.option_ids:
+                        problems.append(doc.problem(path + ("tests", t, "expect", o),
+                                                    f"unknown option id '{o}' in test expectation",
+                                                    did_you_mean(o, self.option_ids), key=True))
+        if len(problems) > before or condition is None:
+            return None
+        line = doc.where(path)[0] or 0
+        return Rule(spec, spec.regime or file_spec.regime, spec.jurisdiction or
+                    file_spec.jurisdiction, condition, tuple(selectors), doc.file, line)
+
+
+def ruleset_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.glob("*.yaml")
+                  if p.name not in (CONTROLS_FILE, TEST_PROFILE_FILE))
+
+
+def ruleset_digest(directory: Path) -> str:
+    """sha256 over every file of the rules folder (names and bytes), so the
+    provenance block identifies exactly the rules that produced a decision."""
+    h = hashlib.sha256()
+    for p in sorted(directory.glob("*.yaml")):
+        h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def load_ruleset(directory: Path, options: OptionCatalog) -> RuleSet:
+    """Load and check a rules folder; raise InputError listing every problem."""
+    directory = Path(directory)
+    if not directory.exists():
+        raise InputError.single(str(directory), "rules folder not found")
+    if not directory.is_dir():
+        raise InputError.single(str(directory), "expected a folder of rule files")
+    problems: list[Problem] = []
+    controls: dict[str, ControlSpec] = {}
+    try:
+        controls = _load_controls(directory / CONTROLS_FILE)
+    except InputError as exc:
+        problems.extend(exc.problems)
+    test_doc = None
+    try:
+        test_doc = load_file(directory / TEST_PROFILE_FILE, what="rule test profile")
+    except InputError as exc:
+        problems.extend(exc.problems)
+    files = ruleset_files(directory)
+    if not files:
+        problems.append(Problem(str(directory), None, None, "no rule files (*.yaml) found"))
+    registry = FieldRegistry(tuple(options.ids()), tuple(sorted({o.kind for o in options.options})))
+    loader = _RuleFileLoader(registry, options, controls)
+    rules: list[Rule] = []
+    for path in files:
+        rules.extend(loader.load(path, problems))
+    first_seen: dict[str, Rule] = {}
+    for rule in rules:
+        if rule.id in first_seen:
+            prev = first_seen[rule.id]
+            problems.append(Problem(rule.file, rule.line, None, f"duplicate rule id '{rule.id}'",
+                                    f"first defined at {prev.file}:{prev.line}"))
+        else:
+            first_seen[rule.id] = rule
+    if problems:
+        raise InputError(problems)
+    assert test_doc is not None
+    return RuleSet(tuple(rules), controls, test_doc.data, test_doc, str(directory),
+                   ruleset_digest(directory), tuple(str(p) for p in files))
