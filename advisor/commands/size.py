@@ -1,0 +1,160 @@
+"""``advisor size``: how much a GPU configuration serves, or how many GPUs a workload needs.
+
+Two forms:
+
+* ``advisor size --model ID --gpu ID --count N --precision P --input-tokens I
+  --output-tokens O`` reports the throughput and per-GPU memory of N GPUs;
+* ``advisor size PROFILE.yaml [--gpu ID ...]`` reads the profile's ``workload``
+  section and reports the GPUs and servers needed at peak on each GPU type.
+
+The command is thin on purpose: it parses options, calls
+:mod:`advisor.sizing.plan`, and formats. Heavy imports stay inside the
+function so ``advisor --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+
+def _fmt_text_fixed(r: dict[str, Any]) -> str:
+    i = r["inputs"]
+    lines = [f"{i['count']} x {i['gpu']} serving {i['model']} ({i['precision']} weights, {i['kv_precision']} KV cache), "
+             f"{i['input_tokens']} in / {i['output_tokens']} out tokens"]
+    if not r["fits"]:
+        lines.append(f"does not fit: {r['reason']}")
+    else:
+        lay = r["layout"]
+        op = r["per_instance"]
+        lines.append(f"throughput: {r['throughput_tokens_per_s']:,.0f} output tokens/s "
+                     f"({lay['instances']} instance(s) of TP{lay['tensor_parallel']}"
+                     + (f" x PP{lay['pipeline_parallel']}" if lay["pipeline_parallel"] > 1 else "")
+                     + f"; batch {op['batch']} per instance, limited by {op['limited_by']})")
+        lines.append(f"per instance: TPOT {op['tpot_ms']} ms, TTFT p99 {op['ttft_p99_ms']} ms")
+        if "latency_bounded" in r:
+            lb = r["latency_bounded"]
+            lines.append("within latency targets: " + (f"{lb['throughput_tokens_per_s']:,.0f} tokens/s"
+                                                       if lb["meets_targets"] else lb["reason"]))
+    m = r["memory_per_gpu_gib"]
+    lines.append(f"memory per GPU (GiB): weights {m['weights']}, KV cache {m['kv_cache']}, overhead {m['overhead']}, "
+                 f"free {m['free']} of {m['capacity']}")
+    lines.append("sources: " + "; ".join(f"{c['kind']} {c['id']} ({c['status']}, {c['as_of']})" for c in r["catalog"]))
+    return "\n".join(lines)
+
+
+def _fmt_text_workload(r: dict[str, Any]) -> str:
+    lines = [f"workload: {r['model']} at {r['peak_requests_per_s']} requests/s peak" + (" with N+1" if r["ha"] else "")]
+    for p in r["plans"]:
+        gpu = p["inputs"]["gpu"]
+        if not p["feasible"]:
+            lines.append(f"  {gpu:14} not feasible: {p['reason']}")
+            continue
+        lay = p["layout"]
+        lines.append(f"  {gpu:14} {p['gpus']:5d} GPUs  {p['servers']:4d} servers  "
+                     f"({p['instances']} x TP{lay['tensor_parallel']}"
+                     + (f"xPP{lay['pipeline_parallel']}" if lay["pipeline_parallel"] > 1 else "")
+                     + f", {p['inputs']['precision']}, batch {p['per_instance']['batch']})")
+    if r["fewest_gpus"]:
+        lines.append(f"fewest GPUs: {r['fewest_gpus']}")
+    return "\n".join(lines)
+
+
+@click.command("size")
+@click.argument("profile", required=False, type=click.Path(dir_okay=False))
+@click.option("--model", "model_id", help="Model id from catalog/models.yaml (e.g. llama-3.1-70b).")
+@click.option("--gpu", "gpu_ids", multiple=True, help="GPU id from catalog/gpus.yaml; repeat to compare (profile form).")
+@click.option("--count", type=int, help="Number of GPUs (fixed-hardware form).")
+@click.option("--precision", default="auto", show_default=True, help="Weight precision: bf16, fp8, fp4, int4 or auto.")
+@click.option("--kv-precision", default="auto", show_default=True, help="KV-cache precision: bf16, fp8 or auto.")
+@click.option("--input-tokens", type=int, help="Mean input (prompt) tokens per request.")
+@click.option("--output-tokens", type=int, help="Mean output tokens per request.")
+@click.option("--ttft-ms", type=float, help="p99 time-to-first-token target (optional).")
+@click.option("--tpot-ms", type=float, help="p99 time-per-output-token target (optional).")
+@click.option("--ha", is_flag=True, help="Add one spare instance (N+1) to the profile form.")
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text", show_default=True)
+@click.option("--catalog", "catalog_dir", type=click.Path(file_okay=False),
+              help="Directory whose catalog YAML files override the bundled ones.")
+def size(profile: str | None, model_id: str | None, gpu_ids: tuple[str, ...], count: int | None, precision: str,
+         kv_precision: str, input_tokens: int | None, output_tokens: int | None, ttft_ms: float | None,
+         tpot_ms: float | None, ha: bool, fmt: str, catalog_dir: str | None) -> None:
+    """Size GPUs for a model: throughput of N GPUs, or GPUs needed for a profile's workload."""
+    from advisor.errors import InputError
+    from advisor.sizing.catalog import load_catalog
+    from advisor.sizing.plan import plan_workload, size_fixed
+
+    catalog = load_catalog(catalog_dir)
+    if profile is not None:
+        if count is not None:
+            raise InputError.single("advisor size", "--count is for the fixed-hardware form, not with a profile",
+                                    hint="drop --count to get the GPUs the profile's workload needs")
+        workload = read_workload(profile, known_models=catalog.models)
+        result = plan_workload(catalog, workload, list(gpu_ids) or None, precision=precision, ha=ha)
+        click.echo(json.dumps(result, indent=2) if fmt == "json" else _fmt_text_workload(result))
+        return
+
+    missing = [name for name, value in (("--model", model_id), ("--gpu", gpu_ids), ("--count", count),
+                                        ("--input-tokens", input_tokens), ("--output-tokens", output_tokens))
+               if not value]
+    if missing:
+        raise InputError.single("advisor size", "missing " + ", ".join(missing),
+                                hint="give --model, --gpu, --count, --input-tokens and --output-tokens, "
+                                     "or a profile file")
+    if len(gpu_ids) > 1:
+        raise InputError.single("advisor size", "--gpu may be given once with --count")
+    assert model_id and count and input_tokens and output_tokens
+    result = size_fixed(catalog, model_id, gpu_ids[0], count, precision, input_tokens, output_tokens,
+                        kv_precision=kv_precision, ttft_ms=ttft_ms, tpot_ms=tpot_ms)
+    click.echo(json.dumps(result, indent=2) if fmt == "json" else _fmt_text_fixed(result))
+
+
+#: The workload keys sizing reads (profile schema v1); others are ignored here.
+_WORKLOAD_REQUIRED = ("model", "requests_per_day", "input_tokens", "output_tokens")
+
+
+def read_workload(path: str, known_models: Any = ()) -> dict[str, Any]:
+    """The ``workload`` section of a profile, checked just enough for sizing.
+
+    Temporary: once the profile model exists, the caller passes its validated
+    workload and this reader goes away.
+    """
+    from advisor.errors import InputError
+    from advisor.yamlload import load_file
+
+    doc = load_file(path, what="profile")
+    data = doc.data
+    if not isinstance(data, dict) or "workload" not in data:
+        raise InputError([doc.problem((), "profile has no 'workload' section",
+                                      "add workload: {model, requests_per_day, input_tokens, output_tokens}")])
+    workload = data["workload"]
+    if not isinstance(workload, dict):
+        raise InputError([doc.problem(("workload",), "'workload' must be a mapping")])
+    problems = [doc.problem(("workload",), f"workload is missing '{key}'", key=True)
+                for key in _WORKLOAD_REQUIRED if key not in workload]
+    for key in ("requests_per_day", "input_tokens", "output_tokens", "peak_factor"):
+        value = workload.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+            problems.append(doc.problem(("workload", key), f"workload.{key} must be a positive number"))
+    latency = workload.get("latency")
+    if latency is not None:
+        if not isinstance(latency, dict):
+            problems.append(doc.problem(("workload", "latency"), "workload.latency must be a mapping"))
+        else:
+            for key, value in latency.items():
+                if key not in ("ttft_ms", "tpot_ms"):
+                    from advisor.errors import did_you_mean
+                    problems.append(doc.problem(("workload", "latency", key), f"unknown key '{key}'",
+                                                did_you_mean(str(key), ["ttft_ms", "tpot_ms"]), key=True))
+                elif isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                    problems.append(doc.problem(("workload", "latency", key),
+                                                f"workload.latency.{key} must be a positive number"))
+    model = workload.get("model")
+    if known_models and model is not None and model not in known_models:
+        from advisor.errors import did_you_mean
+        problems.append(doc.problem(("workload", "model"), f"unknown model '{model}'",
+                                    did_you_mean(str(model), known_models)))
+    if problems:
+        raise InputError(sorted(problems, key=lambda p: (p.line or 0, p.column or 0)))
+    return workload

@@ -1,0 +1,341 @@
+"""Public entry points of the sizing model.
+
+* :func:`size_fixed` answers "what does this many GPUs of this kind deliver for
+  this model?" (``advisor size --count N``);
+* :func:`plan_capacity` answers "how many GPUs and servers does this workload
+  need at peak?" (``advisor size PROFILE.yaml`` and the cost engine).
+
+Both take plain parameters (ids, token counts, rates), not a profile object, so
+the same core serves the CLI, the cost engine and the calibration. Both return
+JSON-ready dicts that name the catalog entries they used, with source, as_of and
+status, so every number a user sees can be traced.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterator
+
+from advisor.errors import InputError, did_you_mean, one_of
+from advisor.sizing.catalog import PRECISIONS, Catalog, GpuSpec, ModelSpec
+from advisor.sizing.memory import GIB, kv_bytes_per_token
+from advisor.sizing.throughput import Instance, Operating, Params, best_operating_point, make_instance
+
+_TP_CHOICES = (1, 2, 4, 8, 16, 32, 64)
+_MAX_PP = 16
+#: Parameters whose provenance a sizing result lists (the ones that move the answer).
+_CITED_PARAMETERS = ("gpu_memory_utilization", "runtime_reserve_gib", "mbu", "mfu_prefill", "mfu_decode",
+                     "step_overhead_us_per_layer", "tpot_p99_factor", "max_batch")
+
+
+def _cli_error(message: str, hint: str | None = None) -> InputError:
+    return InputError.single("advisor size", message, hint=hint)
+
+
+def _require(table: dict[str, Any], key: str, what: str) -> Any:
+    """Look an id up for a user request; an unknown id is an input error with a hint."""
+    if key in table:
+        return table[key]
+    hint = did_you_mean(key, table) or one_of(sorted(table))
+    raise _cli_error(f"unknown {what} '{key}'", hint)
+
+
+def resolve_precision(gpu: GpuSpec, precision: str) -> str:
+    """'auto' means the narrowest format a well-tuned engine serves without accuracy debate: fp8 where
+    the GPU has FP8 tensor cores, else bf16."""
+    if precision == "auto":
+        return "fp8" if "fp8" in gpu.tflops else "bf16"
+    if precision not in PRECISIONS:
+        raise _cli_error(f"unknown precision '{precision}'",
+                         did_you_mean(precision, PRECISIONS + ("auto",)) or one_of(PRECISIONS + ("auto",)))
+    return precision
+
+
+def resolve_kv_precision(gpu: GpuSpec, precision: str, kv_precision: str) -> str:
+    """'auto': an FP8 KV cache when the weights are 8-bit or narrower and the GPU has FP8 (what
+    TensorRT-LLM and vLLM deployments at MLPerf use), else bf16."""
+    if kv_precision == "auto":
+        return "fp8" if precision in ("fp8", "fp4", "int4") and "fp8" in gpu.tflops else "bf16"
+    if kv_precision not in ("bf16", "fp8"):
+        raise _cli_error(f"unknown KV-cache precision '{kv_precision}'",
+                         did_you_mean(kv_precision, ("bf16", "fp8", "auto")) or one_of(["bf16", "fp8", "auto"]))
+    return kv_precision
+
+
+def _check_tokens(model_id: str, model: ModelSpec, isl: int, osl: int) -> None:
+    if isl < 1 or osl < 1:
+        raise _cli_error("input and output tokens must be at least 1")
+    if isl + osl > model.max_context:
+        raise _cli_error(f"{isl} input + {osl} output tokens exceed the context of '{model_id}' "
+                         f"({model.max_context} tokens)", "shorten the request or pick a longer-context model")
+
+
+def layouts(model: ModelSpec, gpu: GpuSpec, max_gpus: int) -> Iterator[tuple[int, int]]:
+    """Candidate (tensor parallel, pipeline parallel) layouts of one instance.
+
+    TP stays inside the GPU's NVLink/xGMI domain and divides the attention heads;
+    pipeline stages across nodes are only considered with the widest TP, which is
+    how vLLM documents multi-node serving (TP = GPUs per node, PP = nodes).
+    """
+    tps = [t for t in _TP_CHOICES if t <= gpu.scaleup_domain and t <= max_gpus and model.attention_heads % t == 0]
+    for tp in tps:
+        yield tp, 1
+    if tps:
+        widest = tps[-1]
+        for pp in range(2, min(_MAX_PP, max_gpus // widest) + 1):
+            yield widest, pp
+
+
+def _instances(catalog: Catalog, model: ModelSpec, gpu: GpuSpec, precision: str, kv_precision: str,
+               max_gpus: int, params: Params) -> list[Instance]:
+    out = []
+    for tp, pp in layouts(model, gpu, max_gpus):
+        inst = make_instance(model, gpu, precision, kv_precision, tp, pp, catalog, params)
+        out.append(inst)
+        if pp > 1 and inst.memory.fits:
+            break  # more stages only add bubbles
+    return out
+
+
+def _memory_report(inst: Instance, op: Operating | None, isl: int, osl: int) -> dict[str, float]:
+    m = inst.memory
+    kv_used = (op.batch * inst.kv_per_sequence(isl + osl / 2.0) / inst.gpus) if op else 0.0
+    free = m.capacity - m.weights - m.overhead - kv_used
+    return {
+        "capacity": round(m.capacity / GIB, 2),
+        "engine_usable": round(m.usable / GIB, 2),
+        "weights": round(m.weights / GIB, 2),
+        "kv_cache": round(kv_used / GIB, 2),
+        "overhead": round(m.overhead / GIB, 2),
+        "free": round(free / GIB, 2),
+        "kv_budget": round(max(m.kv_budget, 0.0) / GIB, 2),
+    }
+
+
+def _operating_report(op: Operating | None) -> dict[str, Any] | None:
+    if op is None:
+        return None
+    return {
+        "batch": op.batch,
+        "throughput_tokens_per_s": round(op.throughput, 1),
+        "tpot_ms": round(op.tpot * 1e3, 2),
+        "ttft_p99_ms": round(op.ttft_p99 * 1e3, 1),
+        "prefill_ms": round(op.prefill * 1e3, 2),
+        "limited_by": op.limited_by,
+    }
+
+
+def _citations(catalog: Catalog, model_id: str, gpu_id: str) -> list[dict[str, str]]:
+    cites = [catalog.model(model_id).cite(model_id, "model"), catalog.gpu(gpu_id).cite(gpu_id, "gpu")]
+    cites += [catalog.sizing[name].cite(name, "sizing_parameter") for name in _CITED_PARAMETERS]
+    return cites
+
+
+def _assumptions(inst: Instance) -> list[str]:
+    notes = []
+    if inst.model.attention == "mla" and inst.gpus > 1:
+        notes.append("MLA latent KV stored once per sequence (attention data-parallel across ranks)")
+    if inst.model.moe is not None:
+        notes.append("MoE experts read per step follow uniform routing: 1 - (1 - k/E)^batch per layer")
+    if inst.precision not in inst.gpu.tflops:
+        notes.append(f"{inst.gpu.name} has no {inst.precision} tensor cores: weight-only quantisation, "
+                     f"compute at {next(k for k in ('fp8', 'bf16') if k in inst.gpu.tflops)}")
+    notes.append("throughput is output tokens/s at steady state with prefill interleaved (aggregated serving)")
+    return notes
+
+
+def size_fixed(catalog: Catalog, model_id: str, gpu_id: str, count: int, precision: str = "auto",
+               input_tokens: int = 1000, output_tokens: int = 200, kv_precision: str = "auto",
+               ttft_ms: float | None = None, tpot_ms: float | None = None,
+               params: Params | None = None) -> dict[str, Any]:
+    """Throughput and memory of ``count`` GPUs serving ``model_id``.
+
+    Picks the instance layout (TP x PP) and replica count that a well-tuned
+    engine would use for maximum throughput; ``throughput_tokens_per_s`` is the
+    whole system's output tokens/s without latency targets. With ``ttft_ms`` /
+    ``tpot_ms`` a second, latency-bounded figure is added.
+    """
+    model = _require(catalog.models, model_id, "model")
+    gpu = _require(catalog.gpus, gpu_id, "GPU")
+    if count < 1:
+        raise _cli_error("--count must be at least 1")
+    precision = resolve_precision(gpu, precision)
+    kv_precision = resolve_kv_precision(gpu, precision, kv_precision)
+    _check_tokens(model_id, model, input_tokens, output_tokens)
+    params = params or Params.from_catalog(catalog)
+
+    best: tuple[float, Instance, Operating] | None = None
+    for inst in _instances(catalog, model, gpu, precision, kv_precision, count, params):
+        op = best_operating_point(inst, input_tokens, output_tokens)
+        if op is None:
+            continue
+        total = op.throughput * (count // inst.gpus)
+        if best is None or total > best[0] * 1.0001:
+            best = (total, inst, op)
+
+    result: dict[str, Any] = {
+        "inputs": {"model": model_id, "gpu": gpu_id, "count": count, "precision": precision,
+                   "kv_precision": kv_precision, "input_tokens": input_tokens, "output_tokens": output_tokens,
+                   "ttft_ms": ttft_ms, "tpot_ms": tpot_ms},
+        "kv_cache_bytes_per_token": kv_bytes_per_token(model, kv_precision),
+    }
+    if best is None:
+        widest = list(_instances(catalog, model, gpu, precision, kv_precision, count, params))
+        inst = widest[-1] if widest else make_instance(model, gpu, precision, kv_precision, 1, 1, catalog, params)
+        result.update({
+            "fits": False,
+            "throughput_tokens_per_s": 0.0,
+            "reason": (f"{model.name} at {precision} needs {inst.memory.weights * inst.gpus / GIB:.0f} GiB of weights; "
+                       f"{count} x {gpu.name} cannot hold it with room for one {input_tokens + output_tokens}-token "
+                       "sequence"),
+            "layout": {"tensor_parallel": inst.tp, "pipeline_parallel": inst.pp, "gpus_per_instance": inst.gpus,
+                       "instances": 0, "idle_gpus": count},
+            "memory_per_gpu_gib": _memory_report(inst, None, input_tokens, output_tokens),
+            "catalog": _citations(catalog, model_id, gpu_id),
+            "assumptions": _assumptions(inst),
+        })
+        return result
+
+    total, inst, op = best
+    instances = count // inst.gpus
+    result.update({
+        "fits": True,
+        "throughput_tokens_per_s": round(total, 1),
+        "layout": {"tensor_parallel": inst.tp, "pipeline_parallel": inst.pp, "gpus_per_instance": inst.gpus,
+                   "instances": instances, "idle_gpus": count - instances * inst.gpus},
+        "per_instance": _operating_report(op),
+        "memory_per_gpu_gib": _memory_report(inst, op, input_tokens, output_tokens),
+        "max_sequences_per_instance": inst.max_batch_memory(input_tokens, output_tokens),
+    })
+    if ttft_ms is not None or tpot_ms is not None:
+        bounded = _latency_bounded(catalog, model, gpu, precision, kv_precision, count, input_tokens,
+                                   output_tokens, ttft_ms, tpot_ms, params)
+        result["latency_bounded"] = bounded
+    result["catalog"] = _citations(catalog, model_id, gpu_id)
+    result["assumptions"] = _assumptions(inst)
+    return result
+
+
+def _latency_bounded(catalog: Catalog, model: ModelSpec, gpu: GpuSpec, precision: str, kv_precision: str,
+                     count: int, isl: int, osl: int, ttft_ms: float | None, tpot_ms: float | None,
+                     params: Params) -> dict[str, Any]:
+    """Best whole-system throughput of ``count`` GPUs while p99 TTFT/TPOT meet the targets."""
+    best: tuple[float, Instance, Operating] | None = None
+    for inst in _instances(catalog, model, gpu, precision, kv_precision, count, params):
+        op = best_operating_point(inst, isl, osl, ttft_s=ttft_ms / 1e3 if ttft_ms else None,
+                                  tpot_s=tpot_ms / 1e3 if tpot_ms else None,
+                                  load_factor=params.server_load_factor)
+        if op is None:
+            continue
+        total = op.throughput * (count // inst.gpus)
+        if best is None or total > best[0] * 1.0001:
+            best = (total, inst, op)
+    if best is None:
+        return {"meets_targets": False, "throughput_tokens_per_s": 0.0,
+                "reason": "no layout meets the latency targets even with one sequence per instance"}
+    total, inst, op = best
+    return {"meets_targets": True, "throughput_tokens_per_s": round(total, 1),
+            "layout": {"tensor_parallel": inst.tp, "pipeline_parallel": inst.pp, "gpus_per_instance": inst.gpus,
+                       "instances": count // inst.gpus},
+            "per_instance": _operating_report(op)}
+
+
+def plan_capacity(catalog: Catalog, model_id: str, gpu_id: str, *, peak_requests_per_s: float,
+                  input_tokens: int, output_tokens: int, ttft_ms: float | None = None,
+                  tpot_ms: float | None = None, precision: str = "auto", kv_precision: str = "auto",
+                  ha: bool = False, params: Params | None = None) -> dict[str, Any]:
+    """GPUs and servers needed to serve ``peak_requests_per_s`` within the latency targets.
+
+    For each instance layout: the latency-bounded request rate per instance,
+    planned at ``target_utilisation`` (queueing headroom), instances =
+    ceil(peak / planned rate), plus one when ``ha`` (N+1). The layout needing the
+    fewest GPUs wins. Servers pack whole instances when an instance fits in a
+    server, else each instance takes ceil(gpus / gpus_per_server) servers.
+    """
+    model = _require(catalog.models, model_id, "model")
+    gpu = _require(catalog.gpus, gpu_id, "GPU")
+    if peak_requests_per_s <= 0:
+        raise _cli_error("peak request rate must be positive")
+    precision = resolve_precision(gpu, precision)
+    kv_precision = resolve_kv_precision(gpu, precision, kv_precision)
+    _check_tokens(model_id, model, input_tokens, output_tokens)
+    params = params or Params.from_catalog(catalog)
+    rho = catalog.parameter("target_utilisation")
+    max_gpus = gpu.scaleup_domain * _MAX_PP
+
+    best: tuple[int, int, Instance, Operating, int] | None = None
+    for inst in _instances(catalog, model, gpu, precision, kv_precision, max_gpus, params):
+        op = best_operating_point(inst, input_tokens, output_tokens,
+                                  ttft_s=ttft_ms / 1e3 if ttft_ms else None,
+                                  tpot_s=tpot_ms / 1e3 if tpot_ms else None,
+                                  load_factor=params.server_load_factor)
+        if op is None:
+            continue
+        rate = op.throughput / output_tokens
+        instances = max(1, math.ceil(peak_requests_per_s / (rate * rho) - 1e-9)) + (1 if ha else 0)
+        gpus = instances * inst.gpus
+        per_server = gpu.gpus_per_server
+        if inst.gpus <= per_server:
+            servers = math.ceil(instances / (per_server // inst.gpus))
+        else:
+            servers = instances * math.ceil(inst.gpus / per_server)
+        key = (gpus, servers)
+        if best is None or key < (best[0], best[1]):
+            best = (gpus, servers, inst, op, instances)
+
+    base = {
+        "inputs": {"model": model_id, "gpu": gpu_id, "precision": precision, "kv_precision": kv_precision,
+                   "input_tokens": input_tokens, "output_tokens": output_tokens,
+                   "peak_requests_per_s": round(peak_requests_per_s, 4), "ttft_ms": ttft_ms, "tpot_ms": tpot_ms,
+                   "ha": ha},
+    }
+    if best is None:
+        base.update({"feasible": False, "gpus": None, "servers": None,
+                     "reason": (f"no layout of up to {max_gpus} x {gpu.name} holds {model.name} at {precision} "
+                                "and meets the latency targets"),
+                     "catalog": _citations(catalog, model_id, gpu_id)})
+        return base
+    gpus, servers, inst, op, instances = best
+    rate = op.throughput / output_tokens
+    base.update({
+        "feasible": True,
+        "gpus": gpus,
+        "servers": servers,
+        "gpus_per_server": gpu.gpus_per_server,
+        "instances": instances,
+        "ha_spare_instances": 1 if ha else 0,
+        "layout": {"tensor_parallel": inst.tp, "pipeline_parallel": inst.pp, "gpus_per_instance": inst.gpus},
+        "per_instance": _operating_report(op),
+        "requests_per_s_per_instance": round(rate, 4),
+        "target_utilisation": rho,
+        "peak_utilisation": round(peak_requests_per_s / (rate * (instances - (1 if ha else 0))), 3),
+        "memory_per_gpu_gib": _memory_report(inst, op, input_tokens, output_tokens),
+        "catalog": _citations(catalog, model_id, gpu_id) + [catalog.sizing["target_utilisation"].cite(
+            "target_utilisation", "sizing_parameter")],
+        "assumptions": _assumptions(inst),
+    })
+    return base
+
+
+def plan_workload(catalog: Catalog, workload: dict[str, Any], gpu_ids: list[str] | None = None,
+                  precision: str = "auto", ha: bool = False) -> dict[str, Any]:
+    """Size a profile's ``workload`` section on each GPU (all catalogued GPUs by default).
+
+    ``workload`` uses the profile schema names: model, requests_per_day, input_tokens,
+    output_tokens, peak_factor (peak hourly / average hourly rate), latency
+    {ttft_ms, tpot_ms}. The peak rate is requests_per_day / 86,400 x peak_factor.
+    """
+    model_id = str(workload["model"])
+    peak = float(workload["requests_per_day"]) / 86400.0 * float(workload.get("peak_factor", 1.0))
+    latency = workload.get("latency") or {}
+    gpus = gpu_ids or list(catalog.gpus)
+    plans = []
+    for gpu_id in gpus:
+        plans.append(plan_capacity(catalog, model_id, gpu_id, peak_requests_per_s=peak,
+                                   input_tokens=int(workload["input_tokens"]),
+                                   output_tokens=int(workload["output_tokens"]),
+                                   ttft_ms=latency.get("ttft_ms"), tpot_ms=latency.get("tpot_ms"),
+                                   precision=precision, ha=ha))
+    feasible = [p for p in plans if p["feasible"]]
+    return {"model": model_id, "peak_requests_per_s": round(peak, 4), "ha": ha, "plans": plans,
+            "fewest_gpus": min(feasible, key=lambda p: p["gpus"])["inputs"]["gpu"] if feasible else None}

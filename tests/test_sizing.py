@@ -1,0 +1,226 @@
+"""Sizing model: memory arithmetic, physics sanity, CLI contract, input errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from advisor.commands.size import size
+from advisor.errors import InputError
+from advisor.sizing.catalog import Catalog
+from advisor.sizing.memory import GIB, kv_bytes_per_sequence, kv_bytes_per_token, memory_plan
+from advisor.sizing.plan import plan_capacity, plan_workload, size_fixed
+from advisor.sizing.throughput import Params, make_instance
+
+REPO = Path(__file__).resolve().parents[1]
+CATALOG = REPO / "catalog"
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return Catalog(default_directory=CATALOG)
+
+
+# ----------------------------------------------------------------- memory ----
+
+@pytest.mark.parametrize("model_id, expected", [
+    ("llama-3.1-8b", 131072),      # 32 layers x 2 x 8 KV heads x 128 x 2 B: GQA, not 32 heads
+    ("llama-3.1-70b", 327680),
+    ("llama-3.1-405b", 516096),
+    ("llama-2-70b", 327680),
+    ("deepseek-v3", 70272),        # MLA latent: 61 x (512 + 64) x 2 B, ~71x below per-head K/V
+    ("qwen3-235b-a22b", 192512),
+])
+def test_kv_bytes_per_token_bf16(catalog: Catalog, model_id: str, expected: int) -> None:
+    assert kv_bytes_per_token(catalog.model(model_id), "bf16") == expected
+
+
+def test_sliding_window_layers_cap_kv(catalog: Catalog) -> None:
+    m = catalog.model("gpt-oss-120b")
+    per_layer = 2 * 8 * 64 * 2
+    assert kv_bytes_per_sequence(m, 100, "bf16") == per_layer * 36 * 100
+    # 18 full layers grow with context, 18 sliding layers stop at 128 tokens
+    assert kv_bytes_per_sequence(m, 10000, "bf16") == per_layer * (18 * 10000 + 18 * 128)
+
+
+def test_kv_heads_replicate_beyond_tp(catalog: Catalog) -> None:
+    m = catalog.model("qwen3-235b-a22b")  # 4 KV heads
+    assert kv_bytes_per_sequence(m, 1000, "bf16", tp=8) == 2 * kv_bytes_per_sequence(m, 1000, "bf16", tp=4)
+
+
+def test_weights_by_precision(catalog: Catalog) -> None:
+    gpu, m = catalog.gpu("h100-sxm"), catalog.model("llama-3.1-70b")
+    bf16 = memory_plan(m, gpu, "bf16", 4, 1, catalog).weights
+    fp8 = memory_plan(m, gpu, "fp8", 4, 1, catalog).weights
+    fp4 = memory_plan(m, gpu, "fp4", 4, 1, catalog).weights
+    assert bf16 == pytest.approx(70.55e9 * 2 / 4)
+    assert fp8 == pytest.approx(bf16 / 2)
+    assert fp4 == pytest.approx(70.55e9 * 0.5625 / 4)   # NVFP4 block scales
+
+
+def test_worked_example_kv_budget(catalog: Catalog) -> None:
+    """sizing-and-tco.md 3.3: Llama-3.1-70B FP8 on H100 TP2 leaves ~30-34 GiB of KV per GPU."""
+    plan = memory_plan(catalog.model("llama-3.1-70b"), catalog.gpu("h100-sxm"), "fp8", 2, 1, catalog)
+    assert 28 * GIB < plan.kv_budget < 36 * GIB
+
+
+# ---------------------------------------------------------------- physics ----
+
+def test_moe_reads_more_experts_as_batch_grows(catalog: Catalog) -> None:
+    params = Params.from_catalog(catalog)
+    inst = make_instance(catalog.model("deepseek-r1"), catalog.gpu("h200-sxm"), "fp8", "fp8", 8, 1, catalog, params)
+    assert inst.expert_fraction(1) == pytest.approx(8 / 256)
+    assert inst.expert_fraction(128) > 0.98
+    assert inst.decode_stage_time(64, 1000) > 3 * inst.decode_stage_time(1, 1000)
+
+
+def test_tp_buys_latency_not_throughput_per_gpu(catalog: Catalog) -> None:
+    params = Params.from_catalog(catalog)
+    m, g = catalog.model("llama-3.1-70b"), catalog.gpu("h100-sxm")
+    tp2 = make_instance(m, g, "fp8", "fp8", 2, 1, catalog, params)
+    tp4 = make_instance(m, g, "fp8", "fp8", 4, 1, catalog, params)
+    assert tp4.tpot(8, 4096, 512) < tp2.tpot(8, 4096, 512)
+
+
+def test_throughput_scales_with_gpus_and_bandwidth(catalog: Catalog) -> None:
+    one = size_fixed(catalog, "llama-2-70b", "h200-sxm", 1, "fp8", 300, 285)["throughput_tokens_per_s"]
+    eight = size_fixed(catalog, "llama-2-70b", "h200-sxm", 8, "fp8", 300, 285)["throughput_tokens_per_s"]
+    assert eight == pytest.approx(8 * one, rel=0.02)
+    h100 = size_fixed(catalog, "llama-2-70b", "h100-sxm", 8, "fp8", 300, 285)["throughput_tokens_per_s"]
+    assert h100 < eight
+
+
+def test_does_not_fit_is_reported(catalog: Catalog) -> None:
+    r = size_fixed(catalog, "llama-3.1-405b", "l4", 1, "bf16", 1000, 200)
+    assert r["fits"] is False and r["throughput_tokens_per_s"] == 0.0 and "cannot hold" in r["reason"]
+
+
+def test_latency_targets_reduce_throughput(catalog: Catalog) -> None:
+    r = size_fixed(catalog, "llama-2-70b", "h200-sxm", 8, "fp8", 300, 285, ttft_ms=450, tpot_ms=40)
+    assert 0 < r["latency_bounded"]["throughput_tokens_per_s"] < r["throughput_tokens_per_s"]
+    assert r["latency_bounded"]["per_instance"]["tpot_ms"] * 1.0 <= 40
+
+
+def test_plan_capacity_ha_adds_one_instance(catalog: Catalog) -> None:
+    kw = dict(peak_requests_per_s=20.0, input_tokens=1500, output_tokens=400, ttft_ms=1000, tpot_ms=50)
+    base = plan_capacity(catalog, "llama-3.1-70b", "h100-sxm", **kw)
+    ha = plan_capacity(catalog, "llama-3.1-70b", "h100-sxm", ha=True, **kw)
+    assert base["feasible"] and ha["instances"] == base["instances"] + 1
+    assert ha["gpus"] == base["gpus"] + base["layout"]["gpus_per_instance"]
+    assert base["servers"] == -(-base["gpus"] // 8) or base["layout"]["gpus_per_instance"] > 8
+
+
+def test_plan_capacity_grows_with_load(catalog: Catalog) -> None:
+    kw = dict(input_tokens=1000, output_tokens=300, ttft_ms=2000, tpot_ms=80)
+    small = plan_capacity(catalog, "llama-3.1-8b", "l40s", peak_requests_per_s=1, **kw)["gpus"]
+    big = plan_capacity(catalog, "llama-3.1-8b", "l40s", peak_requests_per_s=200, **kw)["gpus"]
+    assert big > 10 * small
+
+
+def test_plan_workload_profile_shape(catalog: Catalog) -> None:
+    workload = {"model": "llama-3.1-70b", "requests_per_day": 20000, "input_tokens": 1500, "output_tokens": 400,
+                "peak_factor": 3, "latency": {"ttft_ms": 1000, "tpot_ms": 50}}
+    r = plan_workload(catalog, workload, ["h100-sxm", "l4"])
+    assert r["peak_requests_per_s"] == pytest.approx(20000 / 86400 * 3, rel=1e-3)
+    assert r["plans"][0]["feasible"] and not r["plans"][1]["feasible"]
+    assert r["fewest_gpus"] == "h100-sxm"
+
+
+# --------------------------------------------------------------- errors ----
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(model_id="llama-3-70b"), "unknown model 'llama-3-70b'"),
+    (dict(gpu_id="h100"), "unknown GPU 'h100'"),
+    (dict(precision="fp16"), "unknown precision 'fp16'"),
+    (dict(count=0), "--count must be at least 1"),
+    (dict(input_tokens=200000), "exceed the context"),
+])
+def test_bad_inputs(catalog: Catalog, kwargs: dict, message: str) -> None:
+    args = dict(model_id="llama-3.1-70b", gpu_id="h100-sxm", count=8, precision="fp8", input_tokens=1000,
+                output_tokens=200)
+    args.update(kwargs)
+    with pytest.raises(InputError, match=message):
+        size_fixed(catalog, **args)
+
+
+def test_hint_for_typo(catalog: Catalog) -> None:
+    with pytest.raises(InputError) as err:
+        size_fixed(catalog, "llama-3.1-70b", "h100-smx", 8, "fp8", 1000, 200)
+    assert "did you mean 'h100-sxm'" in str(err.value)
+
+
+# ------------------------------------------------------------------- CLI ----
+
+def run(*args: str) -> tuple[int, str, BaseException | None]:
+    result = CliRunner().invoke(size, [*args, "--catalog", str(CATALOG)])
+    return result.exit_code, result.output, result.exception
+
+
+def test_cli_json_contract() -> None:
+    code, out, exc = run("--model", "llama-3.1-70b", "--gpu", "h100-sxm", "--count", "8", "--precision", "fp8",
+                         "--input-tokens", "1000", "--output-tokens", "200", "--format", "json")
+    assert code == 0, exc
+    data = json.loads(out)
+    assert data["fits"] is True and data["throughput_tokens_per_s"] > 1000
+    mem = data["memory_per_gpu_gib"]
+    assert {"weights", "kv_cache", "overhead", "free"} <= set(mem)
+    assert mem["weights"] + mem["kv_cache"] + mem["overhead"] + mem["free"] == pytest.approx(mem["capacity"], abs=0.05)
+    assert data["inputs"]["count"] == 8 and data["inputs"]["precision"] == "fp8"
+    kinds = {(c["kind"], c["id"]) for c in data["catalog"]}
+    assert ("model", "llama-3.1-70b") in kinds and ("gpu", "h100-sxm") in kinds
+    assert all({"source", "as_of", "status"} <= set(c) for c in data["catalog"])
+
+
+def test_cli_text() -> None:
+    code, out, _ = run("--model", "gpt-oss-20b", "--gpu", "l4", "--count", "1", "--precision", "fp4", "--input-tokens", "500",
+                       "--output-tokens", "200")
+    assert code == 0 and "output tokens/s" in out and "memory per GPU" in out
+
+
+def test_cli_profile(tmp_path: Path) -> None:
+    p = tmp_path / "profile.yaml"
+    p.write_text("schema_version: 1\nworkload:\n  model: llama-3.1-8b\n  requests_per_day: 100000\n"
+                 "  input_tokens: 800\n  output_tokens: 300\n  peak_factor: 2\n"
+                 "  latency: {ttft_ms: 1000, tpot_ms: 50}\n")
+    code, out, exc = run(str(p), "--gpu", "l40s", "--gpu", "h100-sxm", "--format", "json")
+    assert code == 0, exc
+    data = json.loads(out)
+    assert [pl["inputs"]["gpu"] for pl in data["plans"]] == ["l40s", "h100-sxm"]
+    assert all(pl["gpus"] >= 1 and pl["servers"] >= 1 for pl in data["plans"])
+
+
+def test_cli_profile_errors_point_into_the_file(tmp_path: Path) -> None:
+    p = tmp_path / "profile.yaml"
+    p.write_text("workload:\n  model: llama-3.1-8\n  requests_per_day: -5\n  input_tokens: 800\n"
+                 "  output_tokens: 300\n  latency: {ttft: 1000}\n")
+    code, _, exc = run(str(p))
+    assert isinstance(exc, InputError)
+    text = str(exc)
+    assert f"{p}:2:10: unknown model 'llama-3.1-8'" in text and "did you mean 'llama-3.1-8b'" in text
+    assert f"{p}:3:21: workload.requests_per_day must be a positive number" in text
+    assert "unknown key 'ttft'" in text and "did you mean 'ttft_ms'" in text
+
+
+def test_cli_missing_options() -> None:
+    code, _, exc = run("--model", "llama-3.1-8b")
+    assert isinstance(exc, InputError) and "missing --gpu, --count, --input-tokens, --output-tokens" in str(exc)
+
+
+def test_cli_count_with_profile_is_rejected(tmp_path: Path) -> None:
+    p = tmp_path / "p.yaml"
+    p.write_text("workload: {model: llama-3.1-8b, requests_per_day: 10, input_tokens: 10, output_tokens: 10}\n")
+    _, _, exc = run(str(p), "--count", "8")
+    assert isinstance(exc, InputError) and "--count" in str(exc)
+
+
+def test_size_module_import_is_light() -> None:
+    import subprocess
+    import sys
+    code = ("import sys, advisor.commands.size; "
+            "print(any(m in sys.modules for m in ('numpy', 'matplotlib', 'pydantic')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
+                         env={"PYTHONPATH": str(REPO), "PATH": ""})
+    assert out.stdout.strip() == "False", out.stderr
