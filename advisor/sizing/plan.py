@@ -144,6 +144,25 @@ def _assumptions(inst: Instance) -> list[str]:
     return notes
 
 
+def best_system(catalog: Catalog, model: ModelSpec, gpu: GpuSpec, count: int, precision: str, kv_precision: str,
+                isl: float, osl: float, params: Params, ttft_s: float | None = None, tpot_s: float | None = None,
+                load_factor: float = 1.0) -> tuple[float, Instance, Operating] | None:
+    """The layout and batch of ``count`` GPUs with the most whole-system output tokens/s.
+
+    Replicas of one layout share nothing, so the system throughput is
+    replicas x instance throughput; GPUs left over by a layout stay idle.
+    """
+    best: tuple[float, Instance, Operating] | None = None
+    for inst in _instances(catalog, model, gpu, precision, kv_precision, count, params):
+        op = best_operating_point(inst, isl, osl, ttft_s=ttft_s, tpot_s=tpot_s, load_factor=load_factor)
+        if op is None:
+            continue
+        total = op.throughput * (count // inst.gpus)
+        if best is None or total > best[0] * 1.0001:
+            best = (total, inst, op)
+    return best
+
+
 def size_fixed(catalog: Catalog, model_id: str, gpu_id: str, count: int, precision: str = "auto",
                input_tokens: int = 1000, output_tokens: int = 200, kv_precision: str = "auto",
                ttft_ms: float | None = None, tpot_ms: float | None = None,
@@ -164,14 +183,7 @@ def size_fixed(catalog: Catalog, model_id: str, gpu_id: str, count: int, precisi
     _check_tokens(model_id, model, input_tokens, output_tokens)
     params = params or Params.from_catalog(catalog)
 
-    best: tuple[float, Instance, Operating] | None = None
-    for inst in _instances(catalog, model, gpu, precision, kv_precision, count, params):
-        op = best_operating_point(inst, input_tokens, output_tokens)
-        if op is None:
-            continue
-        total = op.throughput * (count // inst.gpus)
-        if best is None or total > best[0] * 1.0001:
-            best = (total, inst, op)
+    best = best_system(catalog, model, gpu, count, precision, kv_precision, input_tokens, output_tokens, params)
 
     result: dict[str, Any] = {
         "inputs": {"model": model_id, "gpu": gpu_id, "count": count, "precision": precision,
@@ -220,16 +232,9 @@ def _latency_bounded(catalog: Catalog, model: ModelSpec, gpu: GpuSpec, precision
                      count: int, isl: int, osl: int, ttft_ms: float | None, tpot_ms: float | None,
                      params: Params) -> dict[str, Any]:
     """Best whole-system throughput of ``count`` GPUs while p99 TTFT/TPOT meet the targets."""
-    best: tuple[float, Instance, Operating] | None = None
-    for inst in _instances(catalog, model, gpu, precision, kv_precision, count, params):
-        op = best_operating_point(inst, isl, osl, ttft_s=ttft_ms / 1e3 if ttft_ms else None,
-                                  tpot_s=tpot_ms / 1e3 if tpot_ms else None,
-                                  load_factor=params.server_load_factor)
-        if op is None:
-            continue
-        total = op.throughput * (count // inst.gpus)
-        if best is None or total > best[0] * 1.0001:
-            best = (total, inst, op)
+    best = best_system(catalog, model, gpu, count, precision, kv_precision, isl, osl, params,
+                       ttft_s=ttft_ms / 1e3 if ttft_ms else None, tpot_s=tpot_ms / 1e3 if tpot_ms else None,
+                       load_factor=params.server_load_factor)
     if best is None:
         return {"meets_targets": False, "throughput_tokens_per_s": 0.0,
                 "reason": "no layout meets the latency targets even with one sequence per instance"}

@@ -86,6 +86,7 @@ class Instance:
     expert_bytes: float
     bandwidth: float
     flops: float
+    attention_flops: float
     params: Params
 
     @property
@@ -124,8 +125,10 @@ class Instance:
         weights_read = self.dense_bytes + self.expert_bytes * self.expert_fraction(batch)
         kv_read = batch * self.kv_per_sequence(context)
         t_mem = (weights_read + kv_read) / n / (self.bandwidth * p.mbu)
-        flops = batch * (2.0 * self.model.active_params_b * 1e9 + self.attention_flops_per_token(context))
-        t_comp = flops / n / (self.flops * p.mfu_decode)
+        # GEMMs run at the weight format's rate; attention runs at the KV-cache format's rate
+        gemm = batch * 2.0 * self.model.active_params_b * 1e9 / self.flops
+        attention = batch * self.attention_flops_per_token(context) / self.attention_flops
+        t_comp = (gemm + attention) / n / p.mfu_decode
         layers = self.model.layers / self.pp
         t_comm = 0.0
         if self.tp > 1:
@@ -145,8 +148,8 @@ class Instance:
         """Seconds of instance time to prefill one request of ``isl`` tokens."""
         m = self.model
         causal_attention = self.attention_flops_per_token(isl / 2.0) * isl
-        flops = 2.0 * m.active_params_b * 1e9 * isl + causal_attention
-        t_comp = flops / self.gpus / (self.flops * self.params.mfu_prefill)
+        seconds_at_peak = 2.0 * m.active_params_b * 1e9 * isl / self.flops + causal_attention / self.attention_flops
+        t_comp = seconds_at_peak / self.gpus / self.params.mfu_prefill
         # a short prompt is bound by reading the weights once
         t_mem = (self.dense_bytes + self.expert_bytes * self.expert_fraction(isl)) / self.gpus / (
             self.bandwidth * self.params.mbu)
@@ -200,6 +203,7 @@ def make_instance(model: ModelSpec, gpu: GpuSpec, precision: str, kv_precision: 
         dense_bytes=dense, expert_bytes=experts,
         bandwidth=gpu.mem_bw_tbs * 1e12,
         flops=gpu.tflops[compute_precision(gpu, precision)] * 1e12,
+        attention_flops=gpu.tflops[compute_precision(gpu, kv_precision)] * 1e12,
         params=params,
     )
 
