@@ -17,7 +17,13 @@ deletes the session. The measured pitfalls this code avoids
   can be registered once, so names carry the ruleset's content hash;
 * the C engine has no locks: every call holds one process-wide lock;
 * ``$iall`` is false on an empty list, so "contains none" also accepts
-  ``length == 0``; durable-rules has no ``$in``, so membership is an ``$or``.
+  ``length == 0``; durable-rules has no ``$in``, so membership is an ``$or``;
+* the C engine walks matching alpha nodes with a fixed stack of 64 entries
+  and fails with error 303 (ERR_MAX_STACK_SIZE) when too many rules match one
+  fact at once (seen with 230 rules). The compiled rules are therefore split
+  into chunks of at most :data:`CHUNK` rules, each its own durable ruleset;
+* after *any* failed assert the session is left alone: deleting it aborted
+  the interpreter.
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ from advisor.rules import RuleSet
 _LOCK = threading.Lock()
 _HOST: Any = None
 _SENTINEL = "z_sentinel"
+#: durable rules per durable ruleset (see the stack limit above)
+CHUNK = 32
 _sids = itertools.count(1)
 
 Fired = tuple[str, int, str]  # (rule id, effect entry index, option id)
@@ -136,14 +144,23 @@ def compile_condition(node: Node, negate: bool = False) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class CompiledRuleset:
+class CompiledChunk:
     name: str
     definition: dict[str, Any]  # durable-rules JSON, without actions
+
+
+@dataclass(frozen=True)
+class CompiledRuleset:
+    chunks: tuple[CompiledChunk, ...]
     index: dict[str, tuple[str, int]]  # durable rule name -> (rule id, entry index)
+
+    @property
+    def name(self) -> str:
+        return self.chunks[0].name.rsplit("_", 1)[0]
 
 
 def compile_ruleset(ruleset: RuleSet) -> CompiledRuleset:
-    definition: dict[str, Any] = {}
+    patterns: dict[str, Any] = {}
     index: dict[str, tuple[str, int]] = {}
     n = 0
     for rule in ruleset.rules:
@@ -152,11 +169,16 @@ def compile_ruleset(ruleset: RuleSet) -> CompiledRuleset:
             name = f"r{n:04d}"
             n += 1
             pattern = {"$and": [{"kind": FACT_KIND}, condition, compile_condition(sel.match)]}
-            definition[name] = {"all": [{"m": pattern}]}
+            patterns[name] = {"all": [{"m": pattern}]}
             index[name] = (rule.id, sel.index)
-    definition[_SENTINEL] = {"all": [{"m": {"kind": FACT_KIND}}]}
-    digest = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()
-    return CompiledRuleset(f"advisor_{digest[:16]}", definition, index)
+    digest = hashlib.sha256(json.dumps(patterns, sort_keys=True).encode()).hexdigest()[:16]
+    names = list(patterns)
+    chunks = []
+    for i, start in enumerate(range(0, max(len(names), 1), CHUNK)):
+        definition = {name: patterns[name] for name in names[start:start + CHUNK]}
+        definition[_SENTINEL] = {"all": [{"m": {"kind": FACT_KIND}}]}
+        chunks.append(CompiledChunk(f"advisor_{digest}_{i}", definition))
+    return CompiledRuleset(tuple(chunks), index)
 
 
 class DurableEngine:
@@ -186,52 +208,25 @@ class DurableEngine:
         return run
 
     def _register(self) -> None:
-        definition = copy.deepcopy(self.compiled.definition)  # set_rulesets mutates it
-        for name, rule in definition.items():
-            rule["run"] = self._action(name)
-        try:
-            _host().set_rulesets({self.compiled.name: definition})
-        except Exception as exc:  # the engine rejected what we compiled: a bug, fail loudly
-            raise EvaluationError(f"durable-rules rejected the compiled ruleset: {exc}") from exc
+        for chunk in self.compiled.chunks:
+            definition = copy.deepcopy(chunk.definition)  # set_rulesets mutates it
+            for name, rule in definition.items():
+                rule["run"] = self._action(name)
+            try:
+                _host().set_rulesets({chunk.name: definition})
+            except Exception as exc:  # the engine rejected what we compiled: fail loudly
+                raise EvaluationError(
+                    f"durable-rules rejected the compiled ruleset: {exc}") from exc
 
     def evaluate(self, facts: list[dict[str, Any]]) -> set[Fired]:
-        from durable.engine import MessageNotHandledException
-
-        host = _host()
-        name = self.compiled.name
+        collected: list[tuple[str, Any]] = []
         with _LOCK:
-            sid = f"e{next(_sids)}"
-            collected: list[tuple[str, Any]] = []
             self._collector = collected
-            deletable = True
             try:
-                for fact in facts:
-                    before = len(collected)
-                    try:
-                        host.assert_fact(name, {**fact, "sid": sid})
-                    except MessageNotHandledException:
-                        # cannot happen while the sentinel matches every fact;
-                        # leave the session alone (deleting it can segfault)
-                        deletable = False
-                        raise EvaluationError(
-                            f"rule engine did not handle the fact for option "
-                            f"{fact.get('option__id')}") from None
-                    fired_now = collected[before:]
-                    if (_SENTINEL, fact["option__id"]) not in fired_now:
-                        raise EvaluationError(
-                            f"rule engine did not confirm the fact for option "
-                            f"{fact.get('option__id')}; refusing to report a decision")
-                state = host.get_state(name, sid)
-                if state.get("exception"):
-                    raise EvaluationError(f"rule engine action failed: {state['exception']}")
-            except EvaluationError:
-                raise
-            except Exception as exc:
-                raise EvaluationError(f"rule engine failed: {type(exc).__name__}: {exc}") from exc
+                for chunk in self.compiled.chunks:
+                    self._evaluate_chunk(chunk.name, facts, collected)
             finally:
                 self._collector = None
-                if deletable:
-                    host.delete_state(name, sid)
         fired: set[Fired] = set()
         for rule_name, option_id in collected:
             if rule_name == _SENTINEL:
@@ -239,3 +234,30 @@ class DurableEngine:
             rule_id, entry = self.compiled.index[rule_name]
             fired.add((rule_id, entry, str(option_id)))
         return fired
+
+    def _evaluate_chunk(self, name: str, facts: list[dict[str, Any]],
+                        collected: list[tuple[str, Any]]) -> None:
+        host = _host()
+        sid = f"e{next(_sids)}"
+        deletable = True
+        try:
+            for fact in facts:
+                before = len(collected)
+                try:
+                    host.assert_fact(name, {**fact, "sid": sid})
+                except Exception as exc:
+                    # leave a failed session alone: deleting it can crash the process
+                    deletable = False
+                    raise EvaluationError(
+                        f"rule engine failed on the fact for option {fact.get('option__id')}: "
+                        f"{type(exc).__name__}: {exc}") from None
+                if (_SENTINEL, fact["option__id"]) not in collected[before:]:
+                    raise EvaluationError(
+                        f"rule engine did not confirm the fact for option "
+                        f"{fact.get('option__id')}; refusing to report a decision")
+            state = host.get_state(name, sid)
+            if state.get("exception"):
+                raise EvaluationError(f"rule engine action failed: {state['exception']}")
+        finally:
+            if deletable:
+                host.delete_state(name, sid)

@@ -1,0 +1,217 @@
+"""The ``advisor`` command line: one click group, each command a few lines.
+
+Exit codes (stable): 0 success; 1 evaluation done but no option is viable or
+conditional; 2 bad input or usage; 3 the evaluation itself failed (a bug;
+advisor fails closed rather than report a decision it cannot vouch for).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from advisor import __version__
+from advisor.errors import AdvisorError, InputError
+
+EXIT_OK, EXIT_NONE_USABLE, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _fail(error: AdvisorError) -> None:
+    for line in str(error).splitlines():
+        click.echo(f"error: {line}" if not line.startswith("error") else line, err=True)
+    sys.exit(error.exit_code)
+
+
+def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn advisor errors into one line per problem and an exit code; turn
+    anything unexpected into a one-line internal error (ADVISOR_DEBUG=1 shows
+    the traceback)."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except AdvisorError as exc:
+            _fail(exc)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - last line of defence, fail closed
+            if os.environ.get("ADVISOR_DEBUG"):
+                raise
+            click.echo(f"error: internal error: {type(exc).__name__}: {exc} "
+                       "(this is a bug in advisor; rerun with ADVISOR_DEBUG=1 and report it)",
+                       err=True)
+            sys.exit(EXIT_INTERNAL)
+    return wrapper
+
+
+def write_output(text: str, output: str | None) -> None:
+    """Print, or write atomically so a failed run leaves no half-written file."""
+    if output is None or output == "-":
+        click.echo(text, nl=False)
+        return
+    target = Path(output)
+    if target.is_dir():
+        raise InputError.single(output, "is a directory; give a file name")
+    if not target.parent.exists():
+        raise InputError.single(output, f"folder {target.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(dir=str(target.parent), prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def parse_date(value: str | None) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError.single("--as-of", f"'{value}' is not a date",
+                                hint="use YYYY-MM-DD, e.g. 2026-11-30") from None
+
+
+rules_option = click.option("--rules", "rules_dir", type=click.Path(), default=None,
+                            help="Folder of rule files (default: the bundled library).")
+catalog_option = click.option("--catalog", "catalog_dir", type=click.Path(), default=None,
+                              help="Folder of catalog files: options, prices, hardware "
+                                   "(default: the bundled catalog).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="advisor")
+def main() -> None:
+    """Compliance and deployment advisor for large language models.
+
+    Evaluates an organisation profile against declarative rule files, keeps the
+    deployment options that remain viable, and writes an advisory briefing.
+    """
+
+
+@main.command()
+@click.argument("profile", type=click.Path())
+@rules_option
+@catalog_option
+@click.option("--templates", "templates_dir", type=click.Path(), default=None,
+              help="Folder of report templates (run in a sandbox).")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown",
+              show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(), default=None,
+              help="Write to this file instead of standard output.")
+@click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD",
+              help="Evaluate the law as in force on this date (default: today).")
+@click.option("--engine", type=click.Choice(["durable", "reference"]), default="durable",
+              hidden=True, help="Rule engine (reference = the pure-Python evaluator).")
+@guarded
+def evaluate(profile: str, rules_dir: str | None, catalog_dir: str | None,
+             templates_dir: str | None, fmt: str, output: str | None, as_of: str | None,
+             engine: str) -> None:
+    """Evaluate PROFILE and print the advisory briefing."""
+    from advisor.decision import evaluate as run
+    from advisor.profile import load_profile
+    from advisor.workspace import load_workspace
+
+    on = parse_date(as_of)
+    loaded = load_profile(profile)
+    ws = load_workspace(rules_dir, catalog_dir, templates_dir)
+    decision = run(loaded.profile, ws.ruleset, ws.options, ws.jurisdictions, on=on,
+                   profile_sha256=loaded.sha256, engine=engine,
+                   rules_display_dir=ws.rules_display)
+    if fmt == "json":
+        from advisor.report.render import render_json
+
+        text = render_json(decision)
+    else:
+        from advisor.report.render import render_markdown
+
+        text = render_markdown(decision, ws.templates_dir)
+    write_output(text, output)
+    sys.exit(EXIT_OK if decision.any_usable else EXIT_NONE_USABLE)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@rules_option
+@catalog_option
+@guarded
+def validate(files: tuple[str, ...], rules_dir: str | None, catalog_dir: str | None) -> None:
+    """Check profiles, rule files or rule folders; report every error."""
+    from advisor.validate import validate_paths
+
+    problems, checked = validate_paths(list(files), rules_dir, catalog_dir)
+    for line in checked:
+        click.echo(line)
+    if problems:
+        raise InputError(problems)
+
+
+@main.group()
+def rules() -> None:
+    """List, explain and test the rule library."""
+
+
+@rules.command("list")
+@rules_option
+@catalog_option
+@click.option("--regime", default=None, help="Only rules whose regime contains this text.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@guarded
+def rules_list(rules_dir: str | None, catalog_dir: str | None, regime: str | None,
+               fmt: str) -> None:
+    """List the rules, grouped by regime, with counts."""
+    from advisor.rulecli import list_rules
+
+    click.echo(list_rules(rules_dir, catalog_dir, regime, fmt), nl=False)
+
+
+@rules.command("explain")
+@click.argument("rule_id")
+@rules_option
+@catalog_option
+@guarded
+def rules_explain(rule_id: str, rules_dir: str | None, catalog_dir: str | None) -> None:
+    """Show one rule: where it lives, its condition, effects, controls and tests."""
+    from advisor.rulecli import explain_rule
+
+    click.echo(explain_rule(rule_id, rules_dir, catalog_dir), nl=False)
+
+
+@rules.command("test")
+@click.argument("directory", required=False, type=click.Path())
+@catalog_option
+@click.option("--rule", "only", default=None, help="Only this rule's cases.")
+@click.option("-v", "--verbose", is_flag=True, help="List passing cases too.")
+@guarded
+def rules_test(directory: str | None, catalog_dir: str | None, only: str | None,
+               verbose: bool) -> None:
+    """Run every rule's own test cases (exit 1 if any fails)."""
+    from advisor.rulecli import test_rules
+
+    text, ok = test_rules(directory, catalog_dir, only, verbose)
+    click.echo(text, nl=False)
+    if not ok:
+        sys.exit(EXIT_NONE_USABLE)
+
+
+def _register_optional_commands() -> None:
+    """Commands that live in their own modules (advisor/commands/)."""
+    try:
+        from advisor.commands.size import size
+    except ImportError:  # pragma: no cover - while the sizing package is being built
+        return
+    main.add_command(size)
+
+
+_register_optional_commands()

@@ -1,0 +1,107 @@
+"""Text for the ``advisor rules`` commands (kept out of cli.py so it stays thin)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import yaml
+
+from advisor.errors import InputError, did_you_mean
+from advisor.workspace import load_workspace
+
+
+def list_rules(rules_dir: str | None, catalog_dir: str | None, regime: str | None,
+               fmt: str) -> str:
+    ws = load_workspace(rules_dir, catalog_dir)
+    rules = [r for r in ws.ruleset.rules
+             if regime is None or regime.lower() in r.regime.lower()]
+    if fmt == "json":
+        return json.dumps([{
+            "id": r.id, "title": r.spec.title, "regime": r.regime,
+            "jurisdiction": r.jurisdiction,
+            "effective_from": r.spec.effective_from.isoformat() if r.spec.effective_from else None,
+            "effective_until": r.spec.effective_until.isoformat() if r.spec.effective_until else None,
+            "source": f"{r.file}:{r.line}", "tests": len(r.spec.tests),
+        } for r in rules], indent=2) + "\n"
+    counts = Counter(r.regime for r in rules)
+    lines = []
+    for name in sorted(counts):
+        lines.append(f"{name} ({counts[name]})")
+        for r in sorted((r for r in rules if r.regime == name), key=lambda r: r.id):
+            since = f"  [from {r.spec.effective_from}]" if r.spec.effective_from else ""
+            lines.append(f"  {r.id:<40} {r.spec.title}{since}")
+    tests = sum(len(r.spec.tests) for r in rules)
+    lines.append(f"\n{len(rules)} rules in {len(counts)} regimes, {tests} test cases")
+    return "\n".join(lines) + "\n"
+
+
+def explain_rule(rule_id: str, rules_dir: str | None, catalog_dir: str | None) -> str:
+    ws = load_workspace(rules_dir, catalog_dir)
+    try:
+        rule = ws.ruleset.get(rule_id)
+    except KeyError:
+        hint = did_you_mean(rule_id, [r.id for r in ws.ruleset.rules])
+        raise InputError.single("rules", f"no rule with id '{rule_id}'",
+                                hint=hint or "see 'advisor rules list'") from None
+    s = rule.spec
+    out = [f"{s.id}: {s.title}", f"  defined at {rule.file}:{rule.line}",
+           f"  regime: {rule.regime}" + (f" ({rule.jurisdiction})" if rule.jurisdiction else "")]
+    if s.effective_from or s.effective_until:
+        out.append(f"  in force: {s.effective_from or 'always'} to {s.effective_until or 'open'}")
+    out.append("\nRationale:\n  " + s.rationale)
+    if s.note:
+        out.append("\nNote:\n  " + " ".join(s.note.split()))
+    out.append("\nCitations:")
+    out += [f"  - {c.ref}\n    {c.url}" for c in s.citations]
+    out.append("\nApplies when:")
+    out.append(_indent(yaml.safe_dump(s.when, sort_keys=False, allow_unicode=True), 2))
+    out.append("Effects (first matching entry wins for each option):")
+    for e in s.effects:
+        target = ("options " + (", ".join(e.options) if isinstance(e.options, list) else "all")
+                  if e.options is not None else
+                  "where " + yaml.safe_dump(e.where, default_flow_style=True).strip())
+        out.append(f"  - {e.effect}: {target}")
+        if e.reason:
+            out.append(f"      reason: {e.reason}")
+        if e.controls:
+            out.append(f"      controls: {', '.join(e.controls)}")
+    out.append("\nControls:")
+    for cid in s.controls:
+        c = ws.ruleset.controls[cid]
+        out.append(f"  - {cid}: {c.title}\n      evidence: {c.evidence}")
+    if not s.controls:
+        out.append("  (none)")
+    out.append("\nTest cases:")
+    for t in s.tests:
+        expect = t.expect if t.expect == "none" else ", ".join(f"{k}={v}" for k, v in t.expect.items())
+        when = f" as of {t.as_of}" if t.as_of else ""
+        out.append(f"  - {t.name}{when}: expect {expect}")
+    return "\n".join(out) + "\n"
+
+
+def _indent(text: str, n: int) -> str:
+    return "\n".join(" " * n + line for line in text.rstrip().splitlines()) + "\n"
+
+
+def test_rules(directory: str | None, catalog_dir: str | None, only: str | None,
+               verbose: bool) -> tuple[str, bool]:
+    from advisor.ruletest import coverage_problems, run_all
+
+    ws = load_workspace(directory, catalog_dir)
+    if only and only not in {r.id for r in ws.ruleset.rules}:
+        raise InputError.single(ws.rules_display, f"no rule with id '{only}'",
+                                hint=did_you_mean(only, [r.id for r in ws.ruleset.rules]))
+    results = run_all(ws.ruleset, ws.options, ws.jurisdictions, only=only)
+    lines = []
+    for r in results:
+        if not r.passed:
+            lines.append(f"FAIL {r.case_id} ({r.location}): {r.message}")
+        elif verbose:
+            lines.append(f"ok   {r.case_id}")
+    gaps = [] if only else coverage_problems(ws.ruleset)
+    lines += [f"GAP  {g}" for g in gaps]
+    passed = sum(r.passed for r in results)
+    failed = len(results) - passed
+    lines.append(f"{passed} passed, {failed} failed ({len(ws.ruleset.rules)} rules)")
+    return "\n".join(lines) + "\n", failed == 0 and not gaps
