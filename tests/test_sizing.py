@@ -196,24 +196,30 @@ def test_cli_profile_errors_point_into_the_file(tmp_path: Path) -> None:
     p = tmp_path / "profile.yaml"
     p.write_text("workload:\n  model: llama-3.1-8\n  requests_per_day: -5\n  input_tokens: 800\n"
                  "  output_tokens: 300\n  latency: {ttft: 1000}\n")
-    code, _, exc = run(str(p))
-    assert isinstance(exc, InputError)
-    text = str(exc)
+    code, text, _ = run(str(p))
+    assert code == 2
     assert f"{p}:2:10: unknown model 'llama-3.1-8'" in text and "did you mean 'llama-3.1-8b'" in text
     assert f"{p}:3:21: workload.requests_per_day must be a positive number" in text
     assert "unknown key 'ttft'" in text and "did you mean 'ttft_ms'" in text
 
 
 def test_cli_missing_options() -> None:
-    code, _, exc = run("--model", "llama-3.1-8b")
-    assert isinstance(exc, InputError) and "missing --gpu, --count, --input-tokens, --output-tokens" in str(exc)
+    code, out, _ = run("--model", "llama-3.1-8b")
+    assert code == 2 and "missing --gpu, --count, --input-tokens, --output-tokens" in out
 
 
 def test_cli_count_with_profile_is_rejected(tmp_path: Path) -> None:
     p = tmp_path / "p.yaml"
     p.write_text("workload: {model: llama-3.1-8b, requests_per_day: 10, input_tokens: 10, output_tokens: 10}\n")
-    _, _, exc = run(str(p), "--count", "8")
-    assert isinstance(exc, InputError) and "--count" in str(exc)
+    code, out, _ = run(str(p), "--count", "8")
+    assert code == 2 and "--count is for the fixed-hardware form" in out
+
+
+def test_cli_unknown_gpu_is_one_line_exit_2() -> None:
+    code, out, _ = run("--model", "llama-3.1-70b", "--gpu", "h100-smx", "--count", "8", "--input-tokens", "10",
+                       "--output-tokens", "10")
+    assert code == 2 and "unknown GPU 'h100-smx'" in out and "did you mean 'h100-sxm'" in out
+    assert "Traceback" not in out
 
 
 def test_size_module_import_is_light() -> None:

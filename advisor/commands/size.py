@@ -81,6 +81,17 @@ def size(profile: str | None, model_id: str | None, gpu_ids: tuple[str, ...], co
          kv_precision: str, input_tokens: int | None, output_tokens: int | None, ttft_ms: float | None,
          tpot_ms: float | None, ha: bool, fmt: str, catalog_dir: str | None) -> None:
     """Size GPUs for a model: throughput of N GPUs, or GPUs needed for a profile's workload."""
+    # advisor.cli's error guard (one line per problem, exit 2), imported at call time because
+    # advisor.cli imports this module while registering commands
+    from advisor.cli import guarded
+
+    guarded(_run)(profile, model_id, gpu_ids, count, precision, kv_precision, input_tokens, output_tokens,
+                  ttft_ms, tpot_ms, ha, fmt, catalog_dir)
+
+
+def _run(profile: str | None, model_id: str | None, gpu_ids: tuple[str, ...], count: int | None, precision: str,
+         kv_precision: str, input_tokens: int | None, output_tokens: int | None, ttft_ms: float | None,
+         tpot_ms: float | None, ha: bool, fmt: str, catalog_dir: str | None) -> None:
     from advisor.errors import InputError
     from advisor.sizing.catalog import load_catalog
     from advisor.sizing.plan import plan_workload, size_fixed
