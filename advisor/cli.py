@@ -205,13 +205,8 @@ def rules_test(directory: str | None, catalog_dir: str | None, only: str | None,
         sys.exit(EXIT_NONE_USABLE)
 
 
-def _register_optional_commands() -> None:
-    """Commands that live in their own modules (advisor/commands/)."""
-    try:
-        from advisor.commands.size import size
-    except ImportError:  # pragma: no cover - while the sizing package is being built
-        return
-    main.add_command(size)
+# Commands that live in their own modules (advisor/commands/), registered here
+# explicitly rather than by import side effects.
+from advisor.commands.size import size  # noqa: E402
 
-
-_register_optional_commands()
+main.add_command(size)

@@ -44,7 +44,8 @@ class _Strict(BaseModel):
 
 class Citation(_Strict):
     ref: str = Field(min_length=3, description="Article or section, e.g. 'GDPR Art. 28(3)'")
-    url: str = Field(pattern=r"^https?://\S+$", description="Official text")
+    url: str = Field(pattern=r"^https?://\S+$",
+                     description="a URL of the official text, starting with https://")
 
 
 class EffectSpec(_Strict):
@@ -64,7 +65,8 @@ class RuleTestSpec(_Strict):
 
 
 class RuleSpec(_Strict):
-    id: str = Field(pattern=RULE_ID_PATTERN)
+    id: str = Field(pattern=RULE_ID_PATTERN,
+                    description="an upper-case id with dashes, like GDPR-ART28-PROCESSOR")
     title: str = Field(min_length=5)
     regime: Optional[str] = None
     jurisdiction: Optional[str] = None
@@ -192,11 +194,26 @@ class _RuleFileLoader:
                 rule_spec = validate_document(RuleSpec, doc, raw, base=("rules", i))
             except InputError as exc:
                 problems.extend(exc.problems)
+                self._salvage(raw, doc, ("rules", i), problems)
                 continue
             rule = self._compile(rule_spec, spec, doc, ("rules", i), problems)
             if rule is not None:
                 rules.append(rule)
         return rules
+
+    def _salvage(self, raw: Any, doc: Document, path: tuple[Any, ...],
+                 problems: list[Problem]) -> None:
+        """After a schema error, still check the parts that can be checked on their
+        own (condition, controls), so one run reports every mistake."""
+        if not isinstance(raw, dict):
+            return
+        if "when" in raw:
+            parser = ConditionParser(self.registry, doc)
+            parser.parse(raw["when"], path + ("when",))
+            problems.extend(parser.problems)
+        controls = raw.get("controls")
+        if isinstance(controls, list) and all(isinstance(c, str) for c in controls):
+            self._check_controls(controls, doc, path + ("controls",), problems)
 
     def _check_controls(self, ids: list[str], doc: Document, path: tuple[Any, ...],
                         problems: list[Problem]) -> None:

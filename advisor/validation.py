@@ -94,6 +94,13 @@ def problems_from_validation(exc: pydantic.ValidationError, doc: Document,
             allowed = _unwrap_literal_values(annotation) or ()
             hint = did_you_mean(str(value), allowed) or (one_of(allowed) if allowed else None)
             problems.append(doc.problem(loc, f"{dotted}: unknown value '{value}'", hint))
+        elif kind == "string_pattern_mismatch":
+            parent = model_at(model, loc[len(base):-1])
+            fld = parent.model_fields.get(str(loc[-1])) if parent else None
+            expected = (fld.description if fld and fld.description else
+                        f"matching {err.get('ctx', {}).get('pattern')}")
+            problems.append(doc.problem(loc, f"{dotted}: {value!r} is not in the expected form",
+                                        f"expected {expected}"))
         elif kind in ("value_error", "assertion_error"):
             msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
             problems.append(doc.problem(loc, f"{dotted}: {msg}"))

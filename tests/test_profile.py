@@ -51,8 +51,8 @@ def test_us_state_hq_makes_a_us_person() -> None:
 
 def test_unknown_key_has_did_you_mean_and_line(tmp_path: Path) -> None:
     msgs = errors_for(tmp_path, example_text().replace("  parent_country: FR", "  parent_contry: FR"))
-    assert any(m.startswith("p.yaml:".replace("p.yaml", str(tmp_path / "p.yaml")) + "8:3: unknown key "
-                            "'parent_contry' (did you mean 'parent_country'?)") for m in msgs), msgs
+    assert f"{tmp_path / 'p.yaml'}:8:3: unknown key 'parent_contry' " \
+           "(did you mean 'parent_country' or 'hq_country'?)" in msgs
 
 
 def test_bad_enum_value_has_hint(tmp_path: Path) -> None:

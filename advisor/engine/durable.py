@@ -13,8 +13,13 @@ deletes the session. The measured pitfalls this code avoids
   rule (``kind == option fact``, an equality test, not a catch-all ``$nex``)
   matches every fact, so every session is valid and deletable, and its firing
   proves the fact reached the engine: no sentinel, no result (fail closed);
-* one Host per process (it starts threads that never stop); a ruleset name
-  can be registered once, so names carry the ruleset's content hash;
+* ``engine.Host()`` starts two timer threads that call ``dispatch()`` and
+  ``dispatch_timers()`` into the C engine every 0.2 s, without any lock. Racing
+  with our own calls, they made ruleset creation fail at random (error 102,
+  about half of all runs with several rulesets). advisor uses neither timers
+  nor asynchronous actions, so its Host subclass starts no threads at all;
+* a ruleset name can be registered once per host, so names carry the
+  ruleset's content hash;
 * the C engine has no locks: every call holds one process-wide lock;
 * ``$iall`` is false on an empty list, so "contains none" also accepts
   ``length == 0``; durable-rules has no ``$in``, so membership is an ``$or``;
@@ -36,7 +41,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from advisor.conditions import All, Any_, Leaf, Node, Not
+from advisor.conditions import All, Any_, Leaf, Node, Not, leaves
 from advisor.engine.facts import FACT_KIND
 from advisor.errors import EvaluationError
 from advisor.fields import LIST_KINDS
@@ -57,7 +62,13 @@ def _host() -> Any:
     if _HOST is None:
         from durable import engine  # imported lazily: the C extension is not free to load
 
-        _HOST = engine.Host()
+        class QuietHost(engine.Host):  # type: ignore[misc]
+            """A Host without the background dispatch threads (see above)."""
+
+            def _run(self) -> None:
+                return None
+
+        _HOST = QuietHost()
     return _HOST
 
 
@@ -153,6 +164,9 @@ class CompiledChunk:
 class CompiledRuleset:
     chunks: tuple[CompiledChunk, ...]
     index: dict[str, tuple[str, int]]  # durable rule name -> (rule id, entry index)
+    #: fact keys the rules read; facts are cut down to these before asserting,
+    #: since JSON encoding and matching cost grows with the fact's size
+    keys: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -171,6 +185,10 @@ def compile_ruleset(ruleset: RuleSet) -> CompiledRuleset:
             pattern = {"$and": [{"kind": FACT_KIND}, condition, compile_condition(sel.match)]}
             patterns[name] = {"all": [{"m": pattern}]}
             index[name] = (rule.id, sel.index)
+    keys = {"kind", "option__id"}
+    for rule in ruleset.rules:
+        for leaf in leaves(rule.condition) + [x for sel in rule.selectors for x in leaves(sel.match)]:
+            keys.update({leaf.field.key, leaf.field.rank_key, leaf.field.count_key})
     digest = hashlib.sha256(json.dumps(patterns, sort_keys=True).encode()).hexdigest()[:16]
     names = list(patterns)
     chunks = []
@@ -178,13 +196,15 @@ def compile_ruleset(ruleset: RuleSet) -> CompiledRuleset:
         definition = {name: patterns[name] for name in names[start:start + CHUNK]}
         definition[_SENTINEL] = {"all": [{"m": {"kind": FACT_KIND}}]}
         chunks.append(CompiledChunk(f"advisor_{digest}_{i}", definition))
-    return CompiledRuleset(tuple(chunks), index)
+    return CompiledRuleset(tuple(chunks), index, frozenset(keys))
 
 
 class DurableEngine:
     """Evaluates option facts against a compiled ruleset in durable-rules."""
 
     _registered: dict[str, "DurableEngine"] = {}
+    # compiled engines by RuleSet object (kept alive here, so ids stay unique)
+    _by_ruleset: dict[int, tuple[RuleSet, "DurableEngine"]] = {}
 
     def __init__(self, compiled: CompiledRuleset) -> None:
         self.compiled = compiled
@@ -192,6 +212,9 @@ class DurableEngine:
 
     @classmethod
     def for_ruleset(cls, ruleset: RuleSet) -> "DurableEngine":
+        cached = cls._by_ruleset.get(id(ruleset))
+        if cached is not None and cached[0] is ruleset:
+            return cached[1]
         compiled = compile_ruleset(ruleset)
         with _LOCK:
             engine = cls._registered.get(compiled.name)
@@ -199,6 +222,7 @@ class DurableEngine:
                 engine = cls(compiled)
                 engine._register()
                 cls._registered[compiled.name] = engine
+            cls._by_ruleset[id(ruleset)] = (ruleset, engine)
         return engine
 
     def _action(self, name: str) -> Callable[[Any], None]:
@@ -219,6 +243,8 @@ class DurableEngine:
                     f"durable-rules rejected the compiled ruleset: {exc}") from exc
 
     def evaluate(self, facts: list[dict[str, Any]]) -> set[Fired]:
+        keys = self.compiled.keys
+        facts = [{k: v for k, v in fact.items() if k in keys} for fact in facts]
         collected: list[tuple[str, Any]] = []
         with _LOCK:
             self._collector = collected
