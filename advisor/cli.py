@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any, Callable
 
 import click
@@ -52,26 +50,6 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def write_output(text: str, output: str | None) -> None:
-    """Print, or write atomically so a failed run leaves no half-written file."""
-    if output is None or output == "-":
-        click.echo(text, nl=False)
-        return
-    target = Path(output)
-    if target.is_dir():
-        raise InputError.single(output, "is a directory; give a file name")
-    if not target.parent.exists():
-        raise InputError.single(output, f"folder {target.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=str(target.parent), prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def parse_date(value: str | None) -> dt.date:
     if value is None:
         return dt.date.today()
@@ -105,18 +83,24 @@ def main() -> None:
 @catalog_option
 @click.option("--templates", "templates_dir", type=click.Path(), default=None,
               help="Folder of report templates (run in a sandbox).")
-@click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown",
-              show_default=True, help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "html", "pdf", "json", "all"]),
+              default="markdown", show_default=True,
+              help="Output format; 'all' writes every format into the folder given with -o.")
 @click.option("-o", "--output", type=click.Path(), default=None,
-              help="Write to this file instead of standard output.")
+              help="Write to this file (or folder, for --format all) instead of standard output.")
+@click.option("--page-size", type=click.Choice(["a4", "letter"]), default=None,
+              help="Paper size of HTML print and PDF (default: Letter for organisations "
+                   "in North America, A4 elsewhere).")
+@click.option("--neutral", is_flag=True,
+              help="Compare the options without naming a recommended one.")
 @click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD",
               help="Evaluate the law as in force on this date (default: today).")
 @click.option("--engine", type=click.Choice(["durable", "reference"]), default="durable",
               hidden=True, help="Rule engine (reference = the pure-Python evaluator).")
 @guarded
 def evaluate(profile: str, rules_dir: str | None, catalog_dir: str | None,
-             templates_dir: str | None, fmt: str, output: str | None, as_of: str | None,
-             engine: str) -> None:
+             templates_dir: str | None, fmt: str, output: str | None, page_size: str | None,
+             neutral: bool, as_of: str | None, engine: str) -> None:
     """Evaluate PROFILE and print the advisory briefing."""
     from advisor.decision import evaluate as run
     from advisor.profile import load_profile
@@ -128,15 +112,11 @@ def evaluate(profile: str, rules_dir: str | None, catalog_dir: str | None,
     decision = run(loaded.profile, ws.ruleset, ws.options, ws.jurisdictions, on=on,
                    profile_sha256=loaded.sha256, engine=engine,
                    rules_display_dir=ws.rules_display)
-    if fmt == "json":
-        from advisor.report.render import render_json
+    from advisor.report.output import default_page_size, emit
 
-        text = render_json(decision)
-    else:
-        from advisor.report.render import render_markdown
-
-        text = render_markdown(decision, ws.templates_dir)
-    write_output(text, output)
+    emit(decision, fmt=fmt, output=output, templates_dir=ws.templates_dir,
+         catalog_dir=ws.catalog_dir, neutral=neutral,
+         page_size=page_size or default_page_size(loaded.profile.organisation.hq_country))
     sys.exit(EXIT_OK if decision.any_usable else EXIT_NONE_USABLE)
 
 

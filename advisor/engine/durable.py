@@ -41,7 +41,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from advisor.conditions import All, Any_, Leaf, Node, Not, leaves
+from advisor.conditions import All, Leaf, Node, Not, leaves
 from advisor.engine.facts import FACT_KIND
 from advisor.errors import EvaluationError
 from advisor.fields import LIST_KINDS

@@ -1,14 +1,17 @@
-"""Rendering a Decision: JSON (the published contract) and Markdown (Jinja2).
+"""Rendering a Decision: JSON (the published contract), Markdown and HTML
+(Jinja2 templates) and PDF (WeasyPrint, from the same HTML).
 
 Bundled templates come from ``templates/``; an organisation's own templates
 (``--templates DIR``) run in Jinja's sandbox, since a template folder is input
-advisor did not write.
+advisor did not write. HTML autoescapes every value, so text from a profile
+can never become markup.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, Optional
 
 from advisor.decision import Decision
 from advisor.errors import InputError
@@ -21,6 +24,16 @@ def render_json(decision: Decision) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
+def _money(value: Any, places: int = 0) -> str:
+    if value is None or value == "":
+        return "–"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{number:,.{places}f}".replace(",", " ")
+
+
 def _environment(templates_dir: Path, *, autoescape: bool):  # type: ignore[no-untyped-def]
     import jinja2
     from jinja2.sandbox import SandboxedEnvironment
@@ -31,21 +44,72 @@ def _environment(templates_dir: Path, *, autoescape: bool):  # type: ignore[no-u
     env = cls(loader=loader, autoescape=autoescape, undefined=jinja2.StrictUndefined,
               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters.update(template_filters())
+    env.filters["money"] = _money
     return env
 
 
-def render_markdown(decision: Decision, templates_dir: Path | None = None) -> str:
+def _render(templates_dir: Path, name: str, autoescape: bool, **context: Any) -> str:
     import jinja2
 
-    directory = templates_dir or default_templates_dir()
-    env = _environment(directory, autoescape=False)
+    env = _environment(templates_dir, autoescape=autoescape)
     try:
-        template = env.get_template("report.md.j2")
-        return template.render(v=build_view(decision))
+        return env.get_template(name).render(**context)
     except jinja2.TemplateNotFound as exc:
-        raise InputError.single(str(directory), f"template '{exc.name}' not found") from None
+        raise InputError.single(str(templates_dir), f"template '{exc.name}' not found") from None
     except jinja2.TemplateSyntaxError as exc:
-        raise InputError.single(exc.filename or str(directory), f"template error: {exc.message}",
-                                line=exc.lineno) from None
+        raise InputError.single(exc.filename or str(templates_dir),
+                                f"template error: {exc.message}", line=exc.lineno) from None
     except jinja2.UndefinedError as exc:
-        raise InputError.single(str(directory), f"template uses an unknown value: {exc}") from None
+        raise InputError.single(str(templates_dir / name),
+                                f"template uses an unknown value: {exc}") from None
+    except jinja2.exceptions.SecurityError as exc:
+        raise InputError.single(str(templates_dir / name),
+                                f"template refused by the sandbox: {exc}") from None
+
+
+def render_markdown(decision: Decision, templates_dir: Optional[Path] = None, *,
+                    neutral: bool = False, images: Optional[dict[str, str]] = None) -> str:
+    view = build_view(decision)
+    view.extra["neutral"] = neutral
+    view.extra["images"] = images or {}
+    return _render(templates_dir or default_templates_dir(), "report.md.j2", False, v=view)
+
+
+def _briefing(decision: Decision, catalog_dir: Path, *, neutral: bool, page_size: str,
+              chart_format: str):  # type: ignore[no-untyped-def]
+    from advisor.report.briefing import build_briefing, load_tradeoffs
+
+    return build_briefing(decision, tradeoffs=load_tradeoffs(catalog_dir), neutral=neutral,
+                          page_size=page_size, chart_format=chart_format)
+
+
+def render_markdown_with_charts(decision: Decision, templates_dir: Path, catalog_dir: Path, *,
+                                neutral: bool) -> tuple[str, dict[str, bytes]]:
+    """Markdown plus PNG charts to write beside it (charts/NAME.png)."""
+    b = _briefing(decision, catalog_dir, neutral=neutral, page_size="A4", chart_format="png")
+    images = {f"{name}.png": data for name, data in b.charts.items()}
+    md = render_markdown(decision, templates_dir, neutral=neutral,
+                         images={name: f"charts/{name}.png" for name in b.charts})
+    return md, images
+
+
+def render_html(decision: Decision, templates_dir: Optional[Path], catalog_dir: Path, *,
+                page_size: str = "a4", neutral: bool = False) -> str:
+    from advisor.report.output import PAGE_SIZES
+
+    b = _briefing(decision, catalog_dir, neutral=neutral,
+                  page_size=PAGE_SIZES.get(page_size, page_size), chart_format="svg")
+    directory = templates_dir or default_templates_dir()
+    return _render(directory, "report.html.j2", True, b=b)
+
+
+def render_pdf(html: str, decision: Decision) -> bytes:
+    """PDF from the HTML with WeasyPrint; its dates come from the evaluation date
+    (the HTML's dcterms meta), so the same inputs give the same document."""
+    try:
+        import weasyprint
+    except (ImportError, OSError) as exc:  # missing package or system Pango
+        raise InputError.single("--format pdf", f"PDF output needs WeasyPrint: {exc}",
+                                hint="pip install 'advisor[pdf]' (and the Pango library)") from None
+    document = weasyprint.HTML(string=html, base_url=None).render()
+    return document.write_pdf(uncompressed_pdf=False)  # type: ignore[no-any-return]

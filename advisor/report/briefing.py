@@ -1,0 +1,247 @@
+"""The briefing's view model for HTML and PDF: the executive summary, the
+decision matrix, per-option detail, trade-offs, charts and the registers.
+
+Everything here is computed once from the Decision (and the trade-offs
+catalog); the templates only lay it out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict
+
+from advisor.decision import Decision, Finding, OptionResult
+from advisor.report.view import ReportView, build_view
+from advisor.validation import validate_document
+from advisor.yamlload import load_file
+
+
+class TradeoffOption(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    scores: dict[str, int]
+    constraints: str
+    opportunities: str
+
+
+class Tradeoffs(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    as_of: str
+    source: str
+    status: Literal["verified", "secondary", "assumption"]
+    dimensions: dict[str, str]
+    options: dict[str, TradeoffOption]
+
+
+def load_tradeoffs(catalog_dir: Path) -> Optional[Tradeoffs]:
+    path = catalog_dir / "tradeoffs.yaml"
+    if not path.exists():
+        return None
+    return validate_document(Tradeoffs, load_file(path, what="trade-offs catalog"))
+
+
+@dataclass
+class MatrixRow:
+    option: OptionResult
+    deciding: Optional[Finding]
+    counts: dict[str, int]
+
+
+@dataclass
+class ControlItem:
+    id: str
+    title: str
+    evidence: str
+    rules: list[str]
+
+
+@dataclass
+class OptionDetail:
+    option: OptionResult
+    blocking: list[Finding]
+    conditions: list[Finding]
+    warnings: list[Finding]
+    controls: list[ControlItem]
+    tradeoff: Optional[TradeoffOption]
+
+
+@dataclass
+class Briefing:
+    view: ReportView
+    neutral: bool
+    page_size: str
+    headline: str
+    why: str
+    excluded_reasons: list[tuple[OptionResult, Finding]]
+    key_controls: list[ControlItem]
+    would_change: list[str]
+    matrix: list[MatrixRow]
+    details: list[OptionDetail]
+    tradeoffs: Optional[Tradeoffs]
+    tradeoff_rows: list[tuple[str, list[int]]]
+    charts: dict[str, str] = field(default_factory=dict)
+    assumptions: list[dict[str, Any]] = field(default_factory=list)
+    generated: str = ""
+
+
+def _controls_of(option: OptionResult, decision: Decision) -> list[ControlItem]:
+    by_id = {c.id: c for c in decision.controls}
+    rules_of: dict[str, list[str]] = {}
+    for f in option.findings:
+        if f.effect == "exclude":
+            continue
+        for cid in f.controls:
+            rules_of.setdefault(cid, []).append(f.rule_id)
+    items = []
+    for cid, rules in rules_of.items():
+        c = by_id.get(cid)
+        if c is not None:
+            items.append(ControlItem(cid, c.title, c.evidence, sorted(set(rules))))
+    return items
+
+
+def _headline(decision: Decision, neutral: bool) -> tuple[str, str]:
+    rec = decision.recommendation
+    usable = [o for o in decision.options if o.status != "excluded"]
+    if not usable:
+        return ("No deployment option is usable for this profile.",
+                "Every option is excluded by at least one rule; the reasons are below.")
+    if rec and not neutral:
+        name = rec.get("option_name") or rec.get("option")
+        return (f"Recommended: {name}.", str(rec.get("why", "")))
+    viable = [o.name for o in usable if o.status == "viable"]
+    conditional = [o.name for o in usable if o.status == "conditional"]
+    parts = []
+    if viable:
+        parts.append(f"{len(viable)} option{'s' if len(viable) > 1 else ''} viable as is")
+    if conditional:
+        parts.append(f"{len(conditional)} viable with conditions")
+    text = "; ".join(parts) + "."
+    why = ("This briefing compares the options without naming a winner."
+           if neutral else "Costs were not evaluated, so no option is recommended.")
+    return (text[0].upper() + text[1:], why)
+
+
+def _would_change(decision: Decision) -> list[str]:
+    out = []
+    rec = decision.recommendation or {}
+    for item in rec.get("would_change", []) or []:
+        out.append(str(item))
+    for u in decision.upcoming_obligations:
+        affected = sorted(o for o, e in u.effects.items() if e in ("exclude", "conditional"))
+        if affected:
+            out.append(f"From {u.effective_from}, {u.rule_id} ({u.title}) applies to "
+                       f"{len(affected)} option{'s' if len(affected) > 1 else ''}.")
+    conds = [o for o in decision.options if o.status == "conditional"]
+    if conds:
+        top = max(conds, key=lambda o: sum(1 for f in o.findings if f.effect == "conditional"))
+        out.append(f"If the controls required of {top.name} cannot be met, it drops out "
+                   "of the comparison.")
+    return out
+
+
+def build_briefing(decision: Decision, *, tradeoffs: Optional[Tradeoffs], neutral: bool,
+                   page_size: str, charts: bool = True, chart_format: str = "svg") -> Briefing:
+    view = build_view(decision)
+    headline, why = _headline(decision, neutral)
+    excluded = [(o, next(f for f in o.findings if f.effect == "exclude"))
+                for o in decision.options if o.status == "excluded"]
+    all_controls = {c.id: c for c in decision.controls}
+    key = [ControlItem(c.id, c.title, c.evidence, c.rules)
+           for c in sorted(all_controls.values(), key=lambda c: (-len(c.options), c.id))[:6]]
+    matrix = []
+    for o in decision.options:
+        counts = {e: sum(1 for f in o.findings if f.effect == e)
+                  for e in ("exclude", "conditional", "warn")}
+        matrix.append(MatrixRow(o, o.findings[0] if o.findings else None, counts))
+    details = [OptionDetail(
+        o,
+        [f for f in o.findings if f.effect == "exclude"],
+        [f for f in o.findings if f.effect == "conditional"],
+        [f for f in o.findings if f.effect == "warn"],
+        _controls_of(o, decision),
+        tradeoffs.options.get(o.id) if tradeoffs else None) for o in decision.options]
+    rows = []
+    if tradeoffs:
+        dims = list(tradeoffs.dimensions)
+        for o in decision.options:
+            t = tradeoffs.options.get(o.id)
+            if t is not None:
+                rows.append((o.id, [t.scores.get(d, 0) for d in dims]))
+    b = Briefing(view, neutral, page_size, headline, why, excluded, key,
+                 _would_change(decision), matrix, details, tradeoffs, rows,
+                 generated=decision.evaluated_on.isoformat())
+    if charts:
+        b.charts = draw_charts(decision, b, chart_format)
+    return b
+
+
+def draw_charts(decision: Decision, b: Briefing, fmt: str) -> dict[str, Any]:
+    """Every chart the data supports, by name (SVG text or PNG bytes)."""
+    from advisor.report import charts
+
+    out: dict[str, Any] = {}
+    if b.tradeoffs and b.tradeoff_rows:
+        out["tradeoffs"] = charts.tradeoff_heatmap(
+            [r[0] for r in b.tradeoff_rows], [k.replace("_", " ") for k in b.tradeoffs.dimensions],
+            [r[1] for r in b.tradeoff_rows], fmt)
+    if decision.upcoming_obligations:
+        horizon = decision.recommendation or {}
+        end = horizon.get("horizon_end") or _horizon_end(decision)
+        out["timeline"] = charts.obligations_timeline(
+            decision.evaluated_on.isoformat(), end,
+            [(u.effective_from.isoformat(), u.rule_id) for u in decision.upcoming_obligations], fmt)
+    out.update(cost_charts(decision, fmt))
+    return out
+
+
+def _horizon_end(decision: Decision) -> str:
+    last = max(u.effective_from for u in decision.upcoming_obligations)
+    return max(last, decision.evaluated_on + dt.timedelta(days=365)).isoformat()
+
+
+def cost_charts(decision: Decision, fmt: str) -> dict[str, Any]:
+    """Cost charts, drawn when the decision carries TCO figures."""
+    from advisor.report import charts
+
+    ranked = sorted((o for o in decision.options if o.rank is not None and o.tco),
+                    key=lambda o: o.rank or 0)
+    if not ranked:
+        return {}
+    out: dict[str, Any] = {}
+    currency = str(ranked[0].tco.get("currency", ""))  # type: ignore[union-attr]
+    yearly = {o.id: [float(y) for y in o.tco.get("yearly", [])] for o in ranked  # type: ignore[union-attr]
+              if o.tco.get("yearly")}  # type: ignore[union-attr]
+    if yearly:
+        out["cumulative"] = charts.cumulative_cost(yearly, currency, fmt)
+    comps: dict[str, list[float]] = {}
+    for i, o in enumerate(ranked):
+        for c in o.tco.get("components", []):  # type: ignore[union-attr]
+            name = str(c.get("name"))
+            comps.setdefault(name, [0.0] * len(ranked))
+            comps[name][i] += float(c.get("total", 0) or 0)
+    if comps:
+        out["components"] = charts.stacked_components([o.id for o in ranked], comps, currency, fmt)
+    if all(o.tco.get(k) is not None for o in ranked for k in ("p10", "p50", "p90")):  # type: ignore[union-attr]
+        out["ranges"] = charts.ranges([o.id for o in ranked],
+                                      [float(o.tco["p10"]) for o in ranked],  # type: ignore[index]
+                                      [float(o.tco["p50"]) for o in ranked],  # type: ignore[index]
+                                      [float(o.tco["p90"]) for o in ranked],  # type: ignore[index]
+                                      currency, fmt)
+    rec = decision.recommendation or {}
+    tornado = rec.get("tornado")
+    if tornado:
+        out["tornado"] = charts.tornado([t["input"] for t in tornado],
+                                        [float(t["low"]) for t in tornado],
+                                        [float(t["high"]) for t in tornado],
+                                        float(rec.get("tco_base", tornado[0].get("base", 0))),
+                                        currency, fmt)
+    curves = {o.id: (o.tco["utilisation_curve"]["utilisation"],  # type: ignore[index]
+                     o.tco["utilisation_curve"]["per_million_tokens"])  # type: ignore[index]
+              for o in ranked if o.tco.get("utilisation_curve")}  # type: ignore[union-attr]
+    if curves:
+        out["utilisation"] = charts.unit_cost_vs_utilisation(curves, currency, fmt)
+    return out
