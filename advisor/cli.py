@@ -136,6 +136,22 @@ def validate(files: tuple[str, ...], rules_dir: str | None, catalog_dir: str | N
         raise InputError(problems)
 
 
+@main.command()
+@click.argument("which", type=click.Choice(["profile", "decision"]))
+@guarded
+def schema(which: str) -> None:
+    """Print the JSON Schema of a profile or of the JSON decision output."""
+    import json
+
+    if which == "profile":
+        from advisor.profile import Profile as model
+    else:
+        from advisor.decision import Decision as model  # type: ignore[assignment]
+    data = model.model_json_schema()
+    data["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    click.echo(json.dumps(data, indent=2, sort_keys=True))
+
+
 @main.group()
 def rules() -> None:
     """List, explain and test the rule library."""

@@ -111,5 +111,19 @@ def render_pdf(html: str, decision: Decision) -> bytes:
     except (ImportError, OSError) as exc:  # missing package or system Pango
         raise InputError.single("--format pdf", f"PDF output needs WeasyPrint: {exc}",
                                 hint="pip install 'advisor[pdf]' (and the Pango library)") from None
-    document = weasyprint.HTML(string=html, base_url=None).render()
-    return document.write_pdf(uncompressed_pdf=False)  # type: ignore[no-any-return]
+    import calendar
+    import os
+
+    # Fonts embedded in the PDF are subset by fontTools, which stamps them with
+    # the current time unless SOURCE_DATE_EPOCH is set: pin it to the evaluation
+    # date so the same inputs give byte-identical PDFs.
+    epoch = calendar.timegm(decision.evaluated_on.timetuple())
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    try:
+        return weasyprint.HTML(string=html, base_url=None).write_pdf()  # type: ignore[no-any-return]
+    finally:
+        if previous is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
