@@ -67,6 +67,15 @@ OPERATORS: dict[str, Operator] = {o.name: o for o in (
 
 COMBINATORS = ("all", "any", "not")
 
+#: How explanations word each operator.
+_PHRASES = {
+    "eq": "is", "ne": "is not", "in": "is one of", "not_in": "is none of",
+    "lt": "is below", "lte": "is at most", "gt": "is above", "gte": "is at least",
+    "at_least": "is at least", "at_most": "is at most", "contains": "contains",
+    "contains_any": "contains any of", "contains_all": "contains all of",
+    "contains_none": "contains none of",
+}
+
 
 @dataclass(frozen=True)
 class Leaf:
@@ -77,8 +86,19 @@ class Leaf:
     path: PathKey = ()
 
     def describe(self) -> str:
-        shown = list(self.value) if isinstance(self.value, tuple) else self.value
-        return f"{self.field.name} {self.written} {shown}"
+        """The condition in words, e.g. 'data.categories contains any of phi, sud_part2'."""
+        def text(v: Any) -> str:
+            return ("true" if v else "false") if isinstance(v, bool) else str(v)
+
+        name = self.field.name
+        if isinstance(self.value, tuple):
+            shown = ", ".join(text(v) for v in self.value)
+        else:
+            shown = text(self.value)
+        if self.written == "exists":
+            return f"{name} is given" if self.value else f"{name} is not given"
+        phrase = _PHRASES.get(self.written, self.written.replace("_", " "))
+        return f"{name} {phrase} {shown}"
 
 
 @dataclass(frozen=True)
