@@ -4,8 +4,9 @@ In the repository they are the top-level ``rules/``, ``templates/`` and
 ``catalog/`` folders; setup.cfg ships them inside the package as
 ``advisor._rules``, ``advisor._templates`` and ``advisor._catalog``, so an
 installed advisor finds them without a checkout. When advisor is imported
-straight from a source checkout (tests put the checkout first on sys.path),
-those subpackages do not exist and the top-level folders are used instead.
+from a source checkout (tests put the checkout first on sys.path), the
+checkout's own folders are used, so a second checkout or worktree never reads
+the data of whichever copy happens to be installed.
 """
 
 from __future__ import annotations
@@ -17,10 +18,9 @@ _CHECKOUT = Path(__file__).resolve().parent.parent
 
 
 def _data_dir(package: str, folder: str) -> Path:
-    try:
-        return Path(str(resources.files(package)))
-    except ModuleNotFoundError:
+    if (_CHECKOUT / "setup.cfg").is_file() and (_CHECKOUT / folder).is_dir():
         return _CHECKOUT / folder
+    return Path(str(resources.files(package)))
 
 
 def default_rules_dir() -> Path:

@@ -80,25 +80,29 @@ def test_prohibited_practice_excludes_everything(workspace) -> None:  # type: ig
     assert before.any_usable
 
 
-def test_engine_failure_fails_closed(workspace, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    engine = durable.DurableEngine.for_ruleset(workspace.ruleset)
-    original = engine._action
-
-    def drop_sentinel(name):  # type: ignore[no-untyped-def]
-        run = original(name)
-        return (lambda c: None) if name == durable._SENTINEL else run
-
-    chunk = durable.CompiledChunk(engine.compiled.chunks[0].name + "_broken",
-                                  engine.compiled.chunks[0].definition)
-    broken = durable.DurableEngine(durable.CompiledRuleset((chunk,), engine.compiled.index,
-                                                           engine.compiled.keys))
-    monkeypatch.setattr(broken, "_action", drop_sentinel)
-    broken._register()
-    lp = load_profile(EXAMPLES / "clinique-fr.yaml")
+def test_engine_failure_fails_closed(workspace) -> None:  # type: ignore[no-untyped-def]
+    """If the engine does not confirm a fact (here: its sentinel rule renamed),
+    the evaluation is an error, never a silent "viable"."""
     from advisor.engine.facts import build_facts
 
+    engine = durable.DurableEngine.for_ruleset(workspace.ruleset)
+    chunk = engine.compiled.chunks[0]
+    definition = dict(chunk.definition)
+    definition["y_not_the_sentinel"] = definition.pop(durable._SENTINEL)
+    broken = durable.DurableEngine(durable.CompiledRuleset(
+        (durable.CompiledChunk(chunk.name + "_broken", definition),),
+        engine.compiled.index, engine.compiled.keys))
+    broken._register()
+    lp = load_profile(EXAMPLES / "clinique-fr.yaml")
     facts = build_facts(lp.profile, list(workspace.options.options), workspace.jurisdictions)
     with pytest.raises(EvaluationError, match="did not confirm"):
         broken.evaluate(facts)
-    # and the engine still works for the next evaluation
-    assert engine.evaluate(facts)
+    assert engine.evaluate(facts)  # the real engine still works afterwards
+
+
+def test_no_background_threads(workspace) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    before = threading.active_count()
+    decide(workspace, "clinique-fr.yaml")
+    assert threading.active_count() == before

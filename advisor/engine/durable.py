@@ -2,24 +2,30 @@
 
 Each (rule, effect entry) becomes one durable-rules rule whose pattern is
 ``kind == option fact AND rule condition AND option selector``. An evaluation
-asserts one fact per option, one fact at a time, in a fresh session id, then
-deletes the session. The measured pitfalls this code avoids
-(../shared/reference/durable-rules-measured.md and our own probes):
+asserts one fact per option, one fact at a time, in a fresh session id, reads
+the rules that fired, then deletes the session.
+
+It drives durable-rules' C engine (``durable_rules_engine``, the extension the
+durable-rules package ships) directly rather than through ``durable.engine.Host``:
+the Host wraps every firing in a closure that re-serialises the session state
+(twice as slow here) and starts background threads (see below). The calls used
+are the ones the Host itself makes: ``create_ruleset``, ``assert_fact``,
+``start_action_for_state``, ``complete_and_start_action``, ``delete_state``.
+
+The measured pitfalls this code avoids (../shared/reference/durable-rules-measured.md
+and our own probes):
 
 * facts, not events: an event is consumed by the first rule that matches it;
 * one fact per assert: batch asserts with unmatched facts skip all actions;
-* a fact that matches no rule raises MessageNotHandledException, and deleting
-  that session afterwards crashed the interpreter (segfault). A *sentinel*
-  rule (``kind == option fact``, an equality test, not a catch-all ``$nex``)
-  matches every fact, so every session is valid and deletable, and its firing
-  proves the fact reached the engine: no sentinel, no result (fail closed);
-* ``engine.Host()`` starts two timer threads that call ``dispatch()`` and
-  ``dispatch_timers()`` into the C engine every 0.2 s, without any lock. Racing
-  with our own calls, they made ruleset creation fail at random (error 102,
-  about half of all runs with several rulesets). advisor uses neither timers
-  nor asynchronous actions, so its Host subclass starts no threads at all;
-* a ruleset name can be registered once per host, so names carry the
-  ruleset's content hash;
+* a fact that matches no rule is "not handled", and deleting that session
+  afterwards crashed the interpreter (segfault). A *sentinel* rule
+  (``kind == option fact``, an equality test, not a catch-all ``$nex``) matches
+  every fact, so every session is valid and deletable, and its firing proves
+  the fact reached the engine: no sentinel, no result (fail closed);
+* ``durable.engine.Host()`` starts two timer threads that call into the C
+  engine every 0.2 s without any lock; racing with our calls they made ruleset
+  creation fail at random (error 102, about half of all runs). advisor uses no
+  Host, so nothing runs in the background;
 * the C engine has no locks: every call holds one process-wide lock;
 * ``$iall`` is false on an empty list, so "contains none" also accepts
   ``length == 0``; durable-rules has no ``$in``, so membership is an ``$or``;
@@ -33,13 +39,12 @@ deletes the session. The measured pitfalls this code avoids
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import itertools
 import json
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from advisor.conditions import All, Leaf, Node, Not, leaves
 from advisor.engine.facts import FACT_KIND
@@ -48,7 +53,6 @@ from advisor.fields import LIST_KINDS
 from advisor.rules import RuleSet
 
 _LOCK = threading.Lock()
-_HOST: Any = None
 _SENTINEL = "z_sentinel"
 #: durable rules per durable ruleset (see the stack limit above)
 CHUNK = 32
@@ -57,19 +61,12 @@ _sids = itertools.count(1)
 Fired = tuple[str, int, str]  # (rule id, effect entry index, option id)
 
 
-def _host() -> Any:
-    global _HOST
-    if _HOST is None:
-        from durable import engine  # imported lazily: the C extension is not free to load
+def _engine() -> Any:
+    # imported lazily: the C extension is not free to load, and JSON-only
+    # commands that never evaluate rules should not pay for it
+    import durable_rules_engine
 
-        class QuietHost(engine.Host):  # type: ignore[misc]
-            """A Host without the background dispatch threads (see above)."""
-
-            def _run(self) -> None:
-                return None
-
-        _HOST = QuietHost()
-    return _HOST
+    return durable_rules_engine
 
 
 # --- compiling conditions -------------------------------------------------
@@ -202,57 +199,42 @@ def compile_ruleset(ruleset: RuleSet) -> CompiledRuleset:
 class DurableEngine:
     """Evaluates option facts against a compiled ruleset in durable-rules."""
 
-    _registered: dict[str, "DurableEngine"] = {}
     # compiled engines by RuleSet object (kept alive here, so ids stay unique)
     _by_ruleset: dict[int, tuple[RuleSet, "DurableEngine"]] = {}
 
     def __init__(self, compiled: CompiledRuleset) -> None:
         self.compiled = compiled
-        self._collector: list[tuple[str, Any]] | None = None
+        self._handles: list[Any] = []
 
     @classmethod
     def for_ruleset(cls, ruleset: RuleSet) -> "DurableEngine":
         cached = cls._by_ruleset.get(id(ruleset))
         if cached is not None and cached[0] is ruleset:
             return cached[1]
-        compiled = compile_ruleset(ruleset)
-        with _LOCK:
-            engine = cls._registered.get(compiled.name)
-            if engine is None:
-                engine = cls(compiled)
-                engine._register()
-                cls._registered[compiled.name] = engine
-            cls._by_ruleset[id(ruleset)] = (ruleset, engine)
+        engine = cls(compile_ruleset(ruleset))
+        engine._register()
+        cls._by_ruleset[id(ruleset)] = (ruleset, engine)
         return engine
 
-    def _action(self, name: str) -> Callable[[Any], None]:
-        def run(c: Any) -> None:
-            assert self._collector is not None
-            self._collector.append((name, c.m["option__id"]))
-        return run
-
     def _register(self) -> None:
-        for chunk in self.compiled.chunks:
-            definition = copy.deepcopy(chunk.definition)  # set_rulesets mutates it
-            for name, rule in definition.items():
-                rule["run"] = self._action(name)
-            try:
-                _host().set_rulesets({chunk.name: definition})
-            except Exception as exc:  # the engine rejected what we compiled: fail loudly
-                raise EvaluationError(
-                    f"durable-rules rejected the compiled ruleset: {exc}") from exc
+        c = _engine()
+        with _LOCK:
+            for chunk in self.compiled.chunks:
+                try:
+                    handle = c.create_ruleset(f"{chunk.name}_{next(_sids)}",
+                                              json.dumps(chunk.definition))
+                except Exception as exc:  # the engine rejected what we compiled: a bug
+                    raise EvaluationError(
+                        f"durable-rules rejected the compiled ruleset: {exc}") from exc
+                self._handles.append(handle)
 
     def evaluate(self, facts: list[dict[str, Any]]) -> set[Fired]:
         keys = self.compiled.keys
         facts = [{k: v for k, v in fact.items() if k in keys} for fact in facts]
         collected: list[tuple[str, Any]] = []
         with _LOCK:
-            self._collector = collected
-            try:
-                for chunk in self.compiled.chunks:
-                    self._evaluate_chunk(chunk.name, facts, collected)
-            finally:
-                self._collector = None
+            for handle in self._handles:
+                self._evaluate_chunk(handle, facts, collected)
         fired: set[Fired] = set()
         for rule_name, option_id in collected:
             if rule_name == _SENTINEL:
@@ -261,29 +243,36 @@ class DurableEngine:
             fired.add((rule_id, entry, str(option_id)))
         return fired
 
-    def _evaluate_chunk(self, name: str, facts: list[dict[str, Any]],
+    def _evaluate_chunk(self, handle: Any, facts: list[dict[str, Any]],
                         collected: list[tuple[str, Any]]) -> None:
-        host = _host()
+        c = _engine()
         sid = f"e{next(_sids)}"
         deletable = True
         try:
             for fact in facts:
-                before = len(collected)
+                option_id = fact.get("option__id")
                 try:
-                    host.assert_fact(name, {**fact, "sid": sid})
+                    code, state = c.assert_fact(handle, json.dumps({**fact, "sid": sid}))
+                    if code != 0:  # 1 = not handled: impossible while the sentinel matches
+                        raise RuntimeError(f"result code {code}")
+                    fired_now = []
+                    result = c.start_action_for_state(handle, state)
+                    message = result[1] if result else None
+                    while message:
+                        for name, frame in json.loads(message).items():
+                            fired_now.append((name, frame["m"]["option__id"]))
+                        message = c.complete_and_start_action(handle, state)
                 except Exception as exc:
                     # leave a failed session alone: deleting it can crash the process
                     deletable = False
                     raise EvaluationError(
-                        f"rule engine failed on the fact for option {fact.get('option__id')}: "
+                        f"rule engine failed on the fact for option {option_id}: "
                         f"{type(exc).__name__}: {exc}") from None
-                if (_SENTINEL, fact["option__id"]) not in collected[before:]:
+                if (_SENTINEL, option_id) not in fired_now:
                     raise EvaluationError(
-                        f"rule engine did not confirm the fact for option "
-                        f"{fact.get('option__id')}; refusing to report a decision")
-            state = host.get_state(name, sid)
-            if state.get("exception"):
-                raise EvaluationError(f"rule engine action failed: {state['exception']}")
+                        f"rule engine did not confirm the fact for option {option_id}; "
+                        "refusing to report a decision")
+                collected.extend(fired_now)
         finally:
             if deletable:
-                host.delete_state(name, sid)
+                c.delete_state(handle, sid)
