@@ -97,10 +97,12 @@ def main() -> None:
               help="Evaluate the law as in force on this date (default: today).")
 @click.option("--engine", type=click.Choice(["durable", "reference"]), default="durable",
               hidden=True, help="Rule engine (reference = the pure-Python evaluator).")
+@click.option("--seed", type=int, default=None,
+              help="Seed of the cost Monte Carlo (default: a fixed seed, so runs repeat).")
 @guarded
 def evaluate(profile: str, rules_dir: str | None, catalog_dir: str | None,
              templates_dir: str | None, fmt: str, output: str | None, page_size: str | None,
-             neutral: bool, as_of: str | None, engine: str) -> None:
+             neutral: bool, as_of: str | None, engine: str, seed: int | None) -> None:
     """Evaluate PROFILE and print the advisory briefing."""
     from advisor.decision import evaluate as run
     from advisor.profile import load_profile
@@ -112,6 +114,12 @@ def evaluate(profile: str, rules_dir: str | None, catalog_dir: str | None,
     decision = run(loaded.profile, ws.ruleset, ws.options, ws.jurisdictions, on=on,
                    profile_sha256=loaded.sha256, engine=engine,
                    rules_display_dir=ws.rules_display)
+    if decision.any_usable:
+        from advisor.costing import load_cost_catalog, rank_decision
+
+        extra = {} if seed is None else {"seed": seed}
+        decision = rank_decision(decision, loaded.profile, load_cost_catalog(catalog_dir), ws.options,
+                                 jurisdictions=ws.jurisdictions, **extra)
     from advisor.report.output import default_page_size, emit
 
     emit(decision, fmt=fmt, output=output, templates_dir=ws.templates_dir,

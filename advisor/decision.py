@@ -105,6 +105,8 @@ class Decision(_Out):
     controls: list[ControlOut] = Field(default_factory=list)
     upcoming_obligations: list[UpcomingObligation] = Field(default_factory=list)
     recommendation: Optional[dict[str, Any]] = None
+    costing: Optional[dict[str, Any]] = Field(
+        default=None, description="Cost method, inputs, sources and options that could not be costed")
 
     def option(self, option_id: str) -> OptionResult:
         for o in self.options:

@@ -134,6 +134,14 @@ class Workload(_Strict):
     latency: Latency = Field(default_factory=Latency)
     growth_per_year: float = Field(default=0.0, ge=-0.9, le=10)
     high_availability: bool = Field(default=False, description="Add N+1 spare capacity")
+    sensitive_share: Optional[float] = Field(
+        default=None, gt=0, lt=1,
+        description="Share of requests with the data classes a hybrid option keeps on its own servers. "
+                    "Default: catalog/opex.yaml hybrid_sensitive_share (an assumption)")
+    cached_input_share: Optional[float] = Field(
+        default=None, ge=0, le=1,
+        description="Share of input tokens billed at an API's cached-input price. "
+                    "Default: catalog/opex.yaml api_cached_input_share (0)")
 
 
 class Finance(_Strict):

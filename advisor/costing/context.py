@@ -1,0 +1,293 @@
+"""What the cost engine reads from a profile and the catalog, resolved once.
+
+The context converts money into the profile's currency with the catalog's
+dated rates, records every catalog entry it uses (the assumption register of
+the report), and turns a missing price into :class:`CostUnknown` naming the
+entry to add. It also declares the uncertain inputs (:class:`Factor`) with the
+ranges the Monte Carlo draws from.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from advisor.countries import country_of
+from advisor.costing.ledger import CostUnknown, dec
+from advisor.errors import InputError
+from advisor.profile import Profile
+from advisor.sizing.catalog import Catalog, SourcedValue
+
+HOURS_PER_YEAR = 8760  # 730 h/month x 12 (Infracost, Azure)
+DAYS_PER_YEAR = 365
+
+#: EEA members, for "in region" when the deployment country is in the EEA. Read
+#: from catalog/jurisdictions.yaml by the caller when available.
+_EEA_FALLBACK = frozenset(
+    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO".split())
+_EU = frozenset("AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split())
+
+
+@dataclass(frozen=True)
+class Factor:
+    """An uncertain input: a triangular distribution (low, nominal, high).
+
+    Ledger components that are proportional to it list its key in ``drivers``;
+    the Monte Carlo multiplies them by draw / nominal.
+    """
+
+    key: str
+    label: str
+    nominal: float
+    low: float
+    high: float
+    unit: str
+    source: str
+    as_of: str
+    status: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"input": self.key, "label": self.label, "value": round(self.nominal, 6),
+                "low": round(self.low, 6), "high": round(self.high, 6), "unit": self.unit, "source": self.source, "as_of": self.as_of,
+                "status": self.status}
+
+
+@dataclass
+class Context:
+    catalog: Catalog
+    profile: Profile
+    eea: frozenset[str] = _EEA_FALLBACK
+    factors: dict[str, Factor] = field(default_factory=dict)
+    cites: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    fx_used: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    _plans: dict[tuple[str, float, bool], dict[str, Any]] = field(default_factory=dict)
+
+    # ------------------------------------------------------------ profile ----
+    @property
+    def currency(self) -> str:
+        return self.profile.finance.currency
+
+    @property
+    def horizon(self) -> int:
+        return self.profile.finance.horizon_years
+
+    @property
+    def rate(self) -> Decimal:
+        return dec(self.profile.finance.discount_rate)
+
+    @property
+    def country(self) -> str:
+        return self.profile.finance.deployment_country or self.profile.organisation.hq_country
+
+    @property
+    def growth(self) -> float:
+        return self.profile.workload.growth_per_year
+
+    def demand(self, year: int) -> float:
+        return (1.0 + self.growth) ** year
+
+    def peak_rps(self, year: int, share: float = 1.0) -> float:
+        w = self.profile.workload
+        return w.requests_per_day / 86400.0 * w.peak_factor * self.demand(year) * share
+
+    def average_rps(self, year: int, share: float = 1.0) -> float:
+        return self.profile.workload.requests_per_day / 86400.0 * self.demand(year) * share
+
+    def requests(self, year: int, share: float = 1.0) -> float:
+        return self.profile.workload.requests_per_day * DAYS_PER_YEAR * self.demand(year) * share
+
+    def tokens_per_year(self, share: float = 1.0) -> list[Decimal]:
+        w = self.profile.workload
+        return [dec(self.requests(y, share) * (w.input_tokens + w.output_tokens)) for y in range(self.horizon)]
+
+    def in_region(self, code: str) -> bool:
+        home = country_of(self.country)
+        if home in self.eea:
+            return country_of(code) in self.eea
+        return country_of(code) == home
+
+    @property
+    def residency_required(self) -> bool:
+        return self.profile.sovereignty != "none"
+
+    @property
+    def region_label(self) -> str:
+        home = country_of(self.country)
+        return "the EEA" if home in self.eea else home
+
+    @property
+    def api_residency(self) -> str | None:
+        home = country_of(self.country)
+        if home in self.eea:
+            return "eu"
+        return {"US": "us", "CN": "cn"}.get(home)
+
+    # ------------------------------------------------------------- catalog ----
+    def cite(self, kind: str, entry_id: str, record: Any) -> dict[str, str]:
+        c = record.cite(entry_id, kind)
+        self.cites[(kind, entry_id)] = c
+        return c
+
+    def opex(self, name: str) -> tuple[SourcedValue, dict[str, str]]:
+        try:
+            item = self.catalog.opex_item(name)
+        except InputError as exc:
+            raise CostUnknown(f"no '{name}' in catalog/opex.yaml", str(exc)) from None
+        return item, self.cite("opex", name, item)
+
+    def opex_value(self, name: str) -> tuple[Decimal, dict[str, str]]:
+        item, c = self.opex(name)
+        return dec(item.value), c
+
+    def fx(self, from_ccy: str) -> Decimal:
+        """Units of the profile currency per unit of ``from_ccy`` (catalog/fx.yaml)."""
+        if from_ccy == self.currency:
+            return Decimal(1)
+        try:
+            rate = self.catalog.fx_rate(from_ccy, self.currency)
+        except InputError as exc:
+            raise CostUnknown(f"no exchange rate from {from_ccy} to {self.currency} in catalog/fx.yaml",
+                              str(exc)) from None
+        rates = self.catalog.fx.rates_per_eur
+        for code in (from_ccy, self.currency):
+            self.cites[("fx", code)] = rates[code].cite(code, "fx")
+        self.fx_used[from_ccy] = {"from": from_ccy, "to": self.currency, "rate": round(rate, 6),
+                                  "as_of": rates[from_ccy].as_of}
+        return dec(round(rate, 6))
+
+    def convert(self, amount: float | Decimal, ccy: str | None) -> Decimal:
+        if not ccy:
+            raise CostUnknown("a catalogued price has no currency")
+        return dec(amount) * self.fx(ccy)
+
+    def price_note(self, amount: float, ccy: str) -> str | None:
+        if ccy == self.currency:
+            return None
+        info = self.fx_used.get(ccy)
+        rate = info["rate"] if info else None
+        return f"{ccy} {amount:,.4g} converted at {rate} {self.currency}/{ccy} ({info['as_of'] if info else ''})"
+
+    def electricity(self) -> tuple[Decimal, dict[str, str], str]:
+        """Price per kWh in the profile currency, its citation and the factor key.
+
+        A subdivision without a price falls back to its country, an EU country
+        without one to the EU27 average; each fallback is noted. Nothing found is
+        an explicit unknown, never 0.
+        """
+        table = self.catalog.electricity
+        code = self.country
+        chain = [code]
+        if country_of(code) != code:
+            chain.append(country_of(code))
+        if country_of(code) in _EU:
+            chain.append("EU27")
+        for key in chain:
+            if key in table:
+                entry = table[key]
+                if key != code:
+                    self.notes.append(f"No electricity price for {code}: the {entry.name} price is used "
+                                      f"(catalog/electricity.yaml {key}).")
+                c = self.cite("electricity", key, entry)
+                price = self.convert(entry.price_per_kwh, entry.currency)
+                fkey = f"electricity:{key}"
+                if fkey not in self.factors:
+                    spread, _ = self.opex_value("electricity_price_spread")
+                    low = entry.low if entry.low is not None else entry.band_ie
+                    high = entry.high if entry.high is not None else entry.incl_all_taxes
+                    v = entry.price_per_kwh
+                    low = low if low is not None and low <= v else v * (1 - float(spread))
+                    high = high if high is not None and high >= v else v * (1 + float(spread))
+                    self.factors[fkey] = Factor(fkey, f"Electricity price ({key})", v, low, high,
+                                                f"{entry.currency}/kWh", entry.source, entry.as_of, entry.status)
+                return price, c, fkey
+        raise CostUnknown(f"no electricity price for {code} in catalog/electricity.yaml",
+                          f"add prices.{code} (price_per_kwh, currency, source, as_of, status) to a --catalog copy")
+
+    def loaded_salary(self) -> tuple[Decimal, list[dict[str, str]], str]:
+        """Fully loaded yearly cost of one engineer in the deployment country."""
+        opex = self.catalog.opex
+        code = self.country
+        chain = [code] + ([country_of(code)] if country_of(code) != code else [])
+        salary_key = next((k for k in chain if k in opex.salaries), None)
+        if salary_key is None:
+            raise CostUnknown(f"no engineer salary for {code} in catalog/opex.yaml",
+                              f"add salaries.{country_of(code)} (value, currency, source, as_of, status) "
+                              "to a --catalog copy of opex.yaml")
+        oncost_key = next((k for k in chain if k in opex.oncost_multipliers), None)
+        if oncost_key is None:
+            raise CostUnknown(f"no employer on-cost multiplier for {code} in catalog/opex.yaml",
+                              f"add oncost_multipliers.{country_of(code)} to a --catalog copy of opex.yaml")
+        salary = opex.salaries[salary_key]
+        oncost = opex.oncost_multipliers[oncost_key]
+        cites = [self.cite("salary", salary_key, salary), self.cite("oncost_multiplier", oncost_key, oncost)]
+        fkey = f"oncost:{oncost_key}"
+        self.factors.setdefault(fkey, Factor(
+            fkey, f"Employer on-cost multiplier ({oncost_key})", oncost.value,
+            oncost.low if oncost.low is not None else oncost.value,
+            oncost.high if oncost.high is not None else oncost.value, "ratio", oncost.source, oncost.as_of,
+            oncost.status))
+        return self.convert(salary.value, salary.currency) * dec(oncost.value), cites, fkey
+
+    def factor_item(self, name: str, label: str) -> str:
+        """Declare an opex item with a range as an uncertain input; returns its key."""
+        if name not in self.factors:
+            item, _ = self.opex(name)
+            self.factors[name] = Factor(name, label, item.value,
+                                        item.low if item.low is not None else item.value,
+                                        item.high if item.high is not None else item.value,
+                                        item.unit or "", item.source, item.as_of, item.status)
+        return name
+
+    def hardware_factor(self, server_id: str, price: SourcedValue) -> str:
+        key = f"hardware_price:{server_id}"
+        if key not in self.factors:
+            spread, _ = self.opex_value("hardware_price_spread")
+            low = price.low if price.low is not None else price.value * (1 - float(spread))
+            high = price.high if price.high is not None else price.value * (1 + float(spread))
+            self.factors[key] = Factor(key, f"Server price ({server_id})", price.value, low, high,
+                                       f"{price.currency} per server", price.source, price.as_of, price.status)
+        return key
+
+    def growth_factor(self) -> Factor:
+        spread = self.catalog.opex.items.get("growth_uncertainty")
+        s = spread.value if spread else 0.0
+        g = self.growth
+        return Factor("growth_per_year", "Workload growth per year", g, max(-0.9, g - s), g + s, "fraction",
+                      "profile workload.growth_per_year; range from catalog/opex.yaml growth_uncertainty",
+                      "profile", "assumption")
+
+    # -------------------------------------------------------------- sizing ----
+    def plan(self, gpu_id: str, rps: float, ha: bool) -> dict[str, Any]:
+        """Capacity plan for one GPU at a request rate (cached: years and options repeat)."""
+        from advisor.sizing.plan import plan_capacity
+
+        key = (gpu_id, round(rps, 9), ha)
+        if key not in self._plans:
+            w = self.profile.workload
+            self._plans[key] = plan_capacity(
+                self.catalog, w.model, gpu_id, peak_requests_per_s=rps,
+                input_tokens=max(1, int(round(w.input_tokens))), output_tokens=max(1, int(round(w.output_tokens))),
+                ttft_ms=w.latency.ttft_ms, tpot_ms=w.latency.tpot_ms, ha=ha)
+        return self._plans[key]
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def vms_for(plan: dict[str, Any], gpus_per_vm: int) -> int | None:
+    """Cloud instances (VMs) that hold the plan's model instances; None if one does not fit a VM."""
+    gpi = plan["layout"]["gpus_per_instance"]
+    if gpi > gpus_per_vm:
+        return None
+    return ceil_div(plan["instances"], gpus_per_vm // gpi)
+
+
+def servers_for(plan: dict[str, Any], gpus_per_server: int) -> int:
+    gpi = plan["layout"]["gpus_per_instance"]
+    if gpi <= gpus_per_server:
+        return ceil_div(plan["instances"], gpus_per_server // gpi)
+    return plan["instances"] * math.ceil(gpi / gpus_per_server)

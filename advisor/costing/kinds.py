@@ -1,0 +1,437 @@
+"""Ledger builders, one per option kind.
+
+Each builder takes the resolved :class:`Context` and the option, and returns a
+:class:`Ledger` or raises :class:`CostUnknown` naming what is missing. Where a
+kind can be served by several catalogued offers or GPUs, every candidate is
+costed and the one with the lowest NPV is kept (the others are listed in
+``sizing.alternatives``), so the ranking compares each option at its best.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Callable
+
+from advisor.costing.context import HOURS_PER_YEAR, Context, servers_for, vms_for
+from advisor.costing.ledger import Component, CostUnknown, Ledger, dec, money
+from advisor.errors import InputError, did_you_mean
+from advisor.options import Option
+from advisor.sizing.catalog import ApiOffer, CloudOffer
+
+MILLION = Decimal(1_000_000)
+_PREMIUM_ITEM = {
+    "sovereign_cloud": ("sovereign_cloud_premium_pct", "Sovereign cloud premium"),
+    "government_cloud": ("government_cloud_premium_pct", "Government cloud premium"),
+}
+
+
+def _zero(h: int) -> list[Decimal]:
+    return [Decimal(0)] * h
+
+
+# ------------------------------------------------------------------- API ----
+
+def resolve_api_offer(ctx: Context) -> tuple[str, ApiOffer]:
+    """The API product the profile names (workload.api_model), else one serving its open-weights model."""
+    offers = ctx.catalog.api_offers
+    name = ctx.profile.workload.api_model
+    if name:
+        if name in offers:
+            return name, offers[name]
+        matches = [(i, o) for i, o in offers.items() if o.model == name]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            global_ = [m for m in matches if m[1].residency == "global"]
+            if len(global_) == 1:
+                return global_[0]
+            raise CostUnknown(f"API model '{name}' is offered by several catalog entries",
+                              "set workload.api_model to one of: " + ", ".join(i for i, _ in matches))
+        hint = did_you_mean(name, list(offers) + [o.model for o in offers.values()])
+        raise CostUnknown(f"unknown API product '{name}' (workload.api_model) in catalog/api_offers.yaml",
+                          hint or "add an offer to a --catalog copy of api_offers.yaml")
+    model = ctx.profile.workload.model
+    matches = sorted(((i, o) for i, o in offers.items() if o.open_weights_model == model), key=lambda m: m[0])
+    if matches:
+        return matches[0]
+    raise CostUnknown(f"no API product to price: the profile gives no workload.api_model and no catalogued "
+                      f"API serves '{model}'", "set workload.api_model (catalog/api_offers.yaml)")
+
+
+def api_components(ctx: Context, share: float, prefix: str = "", regional: bool = False) -> tuple[
+        list[Component], dict[str, Any]]:
+    """Token charges for ``share`` of the workload at the profile's API product."""
+    oid, offer = resolve_api_offer(ctx)
+    w = ctx.profile.workload
+    h = ctx.horizon
+    cite = ctx.cite("api_offer", oid, offer)
+    cached_share = w.cached_input_share
+    if cached_share is None:
+        value, c = ctx.opex_value("api_cached_input_share")
+        cached_share = float(value)
+    api_f = ctx.factor_item("api_price_change", "API price level over the horizon")
+    if cached_share > 0 and offer.cached_input is None:
+        raise CostUnknown(f"API offer '{oid}' has no cached-input price, but {cached_share:.0%} of input "
+                          "tokens are assumed cached", "add cached_input to the offer, or set "
+                          "workload.cached_input_share: 0")
+    m_in = [dec(ctx.requests(y, share) * w.input_tokens) / MILLION for y in range(h)]
+    m_out = [dec(ctx.requests(y, share) * w.output_tokens) / MILLION for y in range(h)]
+    cs = dec(cached_share)
+    comps = [
+        Component(f"{prefix}Input tokens ({offer.model})", "million tokens", ctx.convert(offer.input, offer.currency),
+                  [q * (1 - cs) for q in m_in], [cite], drivers=(api_f,), demand_scaled=True,
+                  note=ctx.price_note(offer.input, offer.currency)),
+    ]
+    if cs > 0:
+        comps.append(Component(f"{prefix}Cached input tokens ({offer.model})", "million tokens",
+                               ctx.convert(offer.cached_input or 0.0, offer.currency), [q * cs for q in m_in],
+                               [cite], drivers=(api_f,), demand_scaled=True))
+    comps.append(Component(f"{prefix}Output tokens ({offer.model})", "million tokens",
+                           ctx.convert(offer.output, offer.currency), m_out, [cite], drivers=(api_f,),
+                           demand_scaled=True, note=ctx.price_note(offer.output, offer.currency)))
+    info: dict[str, Any] = {"api_offer": oid, "provider": offer.provider, "model": offer.model,
+                            "residency": offer.residency, "cached_input_share": cached_share}
+    want = ctx.api_residency
+    if regional and offer.residency != want:
+        if offer.regional_uplift is not None:
+            uplift, ucite = dec(offer.regional_uplift), cite
+        else:
+            uplift, ucite = ctx.opex_value("regional_api_uplift_pct")
+        fkey = ctx.factor_item("regional_api_uplift_pct", "Regional residency uplift on API prices")
+        spend = [sum((c.amounts()[y] for c in comps), Decimal(0)) for y in range(h)]
+        comps.append(Component(f"{prefix}Regional residency uplift", f"fraction of token spend ({ctx.currency})",
+                               uplift, spend, [ucite], drivers=(api_f, fkey), demand_scaled=True))
+        info["residency"] = f"{want or ctx.region_label} (uplift {uplift:.0%} on the {offer.residency} price)"
+    return comps, info
+
+
+def api_ledger(ctx: Context, option: Option) -> Ledger:
+    regional = option.attributes.processing_region == "in_region"
+    comps, info = api_components(ctx, 1.0, regional=regional)
+    notes = []
+    if option.id == "consumer_api":
+        notes.append("Consumer terms priced at the provider's API list price (no consumer price list catalogued).")
+    return Ledger(option.id, ctx.currency, ctx.horizon, comps, ctx.tokens_per_year(), sizing=info, notes=notes)
+
+
+# ---------------------------------------------------------------- rented ----
+
+def rented_candidates(ctx: Context, option: Option) -> list[tuple[str, CloudOffer]]:
+    """Catalogued offers an option of this kind could be: provider control and region must match."""
+    attrs = option.attributes
+    out = []
+    for oid, offer in ctx.catalog.cloud_offers.items():
+        if attrs.us_controlled != (offer.provider_country == "US"):
+            continue
+        if ctx.residency_required and attrs.processing_region == "in_region":
+            if not offer.region_country or not ctx.in_region(offer.region_country):
+                continue
+        if offer.on_demand is None and offer.reserved_1y is None and offer.reserved_3y is None:
+            continue
+        out.append((oid, offer))
+    return out
+
+
+def _staff(ctx: Context, fte: Decimal, fte_factor: str, name: str, fte_cites: list[dict[str, str]],
+           extra_drivers: tuple[str, ...] = ()) -> Component:
+    salary, cites, okey = ctx.loaded_salary()
+    return Component(name, "FTE-year", salary, [fte] * ctx.horizon, cites + fte_cites,
+                     drivers=(okey, fte_factor) + extra_drivers)
+
+
+def rented_offer_ledger(ctx: Context, option: Option, oid: str, offer: CloudOffer, share: float = 1.0,
+                        prefix: str = "", staff: bool = True) -> Ledger:
+    h = ctx.horizon
+    ha = ctx.profile.workload.high_availability
+    cite = ctx.cite("cloud_offer", oid, offer)
+    peak_hours, phc = ctx.opex_value("peak_hours_per_day")
+    ph_f = ctx.factor_item("peak_hours_per_day", "Hours per day above the average load")
+    cloud_f = ctx.factor_item("cloud_price_change", "Cloud GPU price level over the horizon")
+    burst_hours = peak_hours * 365
+    term, reserved = None, None
+    if offer.reserved_3y is not None and h >= 3:
+        term, reserved = "3-year", offer.reserved_3y
+    elif offer.reserved_1y is not None:
+        term, reserved = "1-year", offer.reserved_1y
+    od = offer.on_demand
+    res_q, od_q, burst_q = _zero(h), _zero(h), _zero(h)
+    years = []
+    for y in range(h):
+        peak = ctx.plan(offer.gpu, ctx.peak_rps(y, share), ha)
+        base = ctx.plan(offer.gpu, ctx.average_rps(y, share), ha)
+        if not peak["feasible"] or not base["feasible"]:
+            raise CostUnknown(f"{offer.gpu} cannot serve the model within the latency targets")
+        n_peak = vms_for(peak, offer.gpus)
+        n_base = vms_for(base, offer.gpus)
+        if n_peak is None or n_base is None:
+            raise CostUnknown(f"one model instance needs {peak['layout']['gpus_per_instance']} GPUs; "
+                              f"{offer.instance} has {offer.gpus}")
+        n_base = min(n_base, n_peak)
+        extra = n_peak - n_base
+        plans: list[tuple[Decimal, str, tuple[Decimal, Decimal, Decimal]]] = []
+        if reserved is not None:
+            r = dec(reserved)
+            plans.append((dec(n_peak * HOURS_PER_YEAR) * r, "all reserved", (dec(n_peak * HOURS_PER_YEAR), 0, 0)))
+            if od is not None:
+                cost = dec(n_base * HOURS_PER_YEAR) * r + dec(extra) * burst_hours * dec(od)
+                plans.append((cost, "reserved baseline + on-demand peak",
+                              (dec(n_base * HOURS_PER_YEAR), Decimal(0), dec(extra) * burst_hours)))
+        if od is not None:
+            cost = (dec(n_base * HOURS_PER_YEAR) + dec(extra) * burst_hours) * dec(od)
+            plans.append((cost, "on-demand, scaled to the load",
+                          (Decimal(0), dec(n_base * HOURS_PER_YEAR), dec(extra) * burst_hours)))
+        _, label, (rq, oq, bq) = min(plans, key=lambda p: p[0])
+        res_q[y], od_q[y], burst_q[y] = dec(rq), dec(oq), dec(bq)
+        years.append({"year": y + 1, "peak_instances": n_peak, "baseline_instances": n_base, "plan": label,
+                      "gpus_at_peak": n_peak * offer.gpus})
+    comps: list[Component] = []
+    what = f"{offer.instance}, {offer.gpus}x {offer.gpu}"
+    if any(res_q):
+        price = ctx.convert(reserved or 0.0, offer.currency)
+        comps.append(Component(f"{prefix}Reserved GPU instances ({what}, {term})", "instance-hour", price, res_q,
+                               [cite], drivers=(cloud_f,), demand_scaled=True,
+                               note=ctx.price_note(reserved or 0.0, offer.currency)))
+    if any(od_q):
+        price = ctx.convert(od or 0.0, offer.currency)
+        comps.append(Component(f"{prefix}On-demand GPU instances ({what})", "instance-hour", price, od_q, [cite],
+                               drivers=(cloud_f,), demand_scaled=True, note=ctx.price_note(od or 0.0, offer.currency)))
+    if any(burst_q):
+        price = ctx.convert(od or 0.0, offer.currency)
+        comps.append(Component(f"{prefix}On-demand GPU instances at peak ({what})", "instance-hour", price, burst_q,
+                               [cite, phc], drivers=(cloud_f, ph_f), demand_scaled=True,
+                               note=f"{peak_hours} peak hours a day"))
+    if option.kind in _PREMIUM_ITEM or option.id == "sovereign_branded_cloud":
+        item = "sovereign_branded_premium_pct" if option.id == "sovereign_branded_cloud" else _PREMIUM_ITEM[option.kind][0]
+        label = "Sovereign-branded premium" if option.id == "sovereign_branded_cloud" else _PREMIUM_ITEM[option.kind][1]
+        pct, pc = ctx.opex_value(item)
+        pf = ctx.factor_item(item, label)
+        spend = [sum((c.amounts()[y] for c in comps), Decimal(0)) for y in range(h)]
+        comps.append(Component(f"{prefix}{label}", f"fraction of GPU spend ({ctx.currency})", pct, spend, [pc],
+                               drivers=(cloud_f, pf), demand_scaled=True,
+                               note="no catalogued price list for this kind of offer: premium on the offer's price"))
+    if staff:
+        fte, fc = ctx.opex_value("cloud_ops_fte")
+        ff = ctx.factor_item("cloud_ops_fte", "Operations staff for rented GPUs")
+        comps.append(_staff(ctx, fte, ff, f"{prefix}Operations staff", [fc]))
+    first = ctx.plan(offer.gpu, ctx.peak_rps(0, share), ha)
+    sizing = {"offer": oid, "provider": offer.provider, "instance": offer.instance, "region": offer.region,
+              "gpu": offer.gpu, "gpus_per_instance_vm": offer.gpus, "precision": first["inputs"]["precision"],
+              "layout": first["layout"], "high_availability": ha, "years": years}
+    return Ledger(option.id, ctx.currency, h, comps, ctx.tokens_per_year(share), sizing=sizing)
+
+
+def _best(ctx: Context, builders: list[tuple[str, Callable[[], Ledger]]], what: str) -> Ledger:
+    costed: list[tuple[Decimal, str, Ledger]] = []
+    reasons: dict[str, list[str]] = {}
+    hints: dict[str, str | None] = {}
+    for label, build in builders:
+        try:
+            ledger = build()
+        except CostUnknown as exc:
+            reasons.setdefault(exc.reason, []).append(label)
+            hints.setdefault(exc.reason, exc.hint)
+            continue
+        except InputError as exc:
+            p = exc.problems[0] if exc.problems else None
+            message = p.message if p else str(exc)
+            reasons.setdefault(message, []).append(label)
+            hints.setdefault(message, p.hint if p else None)
+            continue
+        costed.append((ledger.npv(ctx.rate), label, ledger))
+    if not costed:
+        parts = []
+        for message, labels in list(reasons.items())[:3]:
+            who = labels[0] if len(labels) == 1 else f"{len(labels)} candidates"
+            parts.append(f"{message} ({who})")
+        more = f"; {len(reasons) - 3} other reasons" if len(reasons) > 3 else ""
+        first = next(iter(reasons), None)
+        raise CostUnknown(f"no {what} could be costed: " + "; ".join(parts) + more if parts
+                          else f"no {what} could be costed", hints.get(first) if first else None)
+    costed.sort(key=lambda c: (c[0], c[1]))
+    best = costed[0][2]
+    best.sizing["alternatives"] = [{"candidate": label, "npv": money(npv)} for npv, label, _ in costed[1:6]]
+    return best
+
+
+def rented_ledger(ctx: Context, option: Option) -> Ledger:
+    candidates = rented_candidates(ctx, option)
+    if not candidates:
+        who = "US-controlled" if option.attributes.us_controlled else "non-US"
+        where = f" with a region in {ctx.region_label}" if ctx.residency_required else ""
+        raise CostUnknown(f"no catalogued GPU offer from a {who} provider{where}",
+                          "add an offer to a --catalog copy of cloud_gpu_offers.yaml")
+    return _best(ctx, [(oid, lambda oid=oid, o=o: rented_offer_ledger(ctx, option, oid, o))  # type: ignore[misc]
+                       for oid, o in candidates], "catalogued GPU offer")
+
+
+# ----------------------------------------------------------------- owned ----
+
+def owned_gpu_ledger(ctx: Context, option: Option, gpu_id: str, share: float = 1.0, prefix: str = "",
+                     air_gapped: bool = False) -> Ledger:
+    cat = ctx.catalog
+    h = ctx.horizon
+    ha = ctx.profile.workload.high_availability or air_gapped
+    try:
+        sid, server = cat.default_server(gpu_id)
+    except InputError as exc:
+        raise CostUnknown(exc.problems[0].message, exc.problems[0].hint) from None
+    gpu = cat.gpu(gpu_id)
+    installed: list[int] = []
+    years = []
+    for y in range(h):
+        plan = ctx.plan(gpu_id, ctx.peak_rps(y, share), ha)
+        if not plan["feasible"]:
+            raise CostUnknown(f"{gpu_id} cannot serve the model within the latency targets")
+        need = servers_for(plan, server.gpus)
+        installed.append(max(need, installed[-1] if installed else 0))
+        years.append({"year": y + 1, "servers": installed[-1], "gpus": installed[-1] * server.gpus,
+                      "peak_utilisation": plan["peak_utilisation"]})
+    new = [installed[0]] + [installed[y] - installed[y - 1] for y in range(1, h)]
+    pcite = ctx.cite("server", sid, server.price)
+    kw_cite = ctx.cite("server_power", sid, server.max_power_kw)
+    hw_f = ctx.hardware_factor(sid, server.price)
+    price = ctx.convert(server.price.value, server.price.currency)
+    comps: list[Component] = []
+    comps.append(Component(f"{prefix}GPU servers ({server.name})", "server", price, [dec(n) for n in new], [pcite],
+                           timing="start", category="capex", drivers=(hw_f,), demand_scaled=True,
+                           note=ctx.price_note(server.price.value, server.price.currency)))
+    net, nc = ctx.opex_value("network_capex_pct")
+    net_f = ctx.factor_item("network_capex_pct", "Network, racks and installation (% of servers)")
+    comps.append(Component(f"{prefix}Network, racks and installation", f"fraction of server CapEx ({ctx.currency})",
+                           net, [dec(n) * price for n in new], [nc], timing="start", category="capex",
+                           drivers=(hw_f, net_f), demand_scaled=True))
+    # residual value: straight-line to the residual fraction over the economic life
+    rv, rvc = ctx.opex_value("residual_value_pct")
+    life, lc = ctx.opex_value("economic_life_years")
+    rv_f = ctx.factor_item("residual_value_pct", "Residual value at end of life")
+    value_left = Decimal(0)
+    for y, n in enumerate(new):
+        age = dec(h - y)
+        frac = max(rv, Decimal(1) - (Decimal(1) - rv) * age / life)
+        value_left += dec(n) * price * frac
+    rq = _zero(h)
+    rq[-1] = Decimal(1)
+    comps.append(Component(f"{prefix}Residual value of the servers at the end of the horizon", "lot", -value_left,
+                           rq, [rvc, lc, pcite], timing="end", category="residual", drivers=(hw_f, rv_f),
+                           note=f"straight-line to {rv:.0%} over {life} years"))
+    # power: IT power x utilisation x PUE x hours x local price
+    kwh_price, ec, e_f = ctx.electricity()
+    pue, pc = ctx.opex_value("pue")
+    util, uc = ctx.opex_value("gpu_utilisation")
+    pue_f = ctx.factor_item("pue", "Power usage effectiveness (PUE)")
+    util_f = ctx.factor_item("gpu_utilisation", "Mean fraction of peak IT power drawn")
+    kw = dec(server.max_power_kw.value)
+    kwh = [dec(n) * kw * util * pue * HOURS_PER_YEAR for n in installed]
+    comps.append(Component(f"{prefix}Electricity", "kWh", kwh_price, kwh, [ec, kw_cite, pc, uc],
+                           drivers=(e_f, pue_f, util_f), demand_scaled=True,
+                           note=f"{kw} kW per server x {util} utilisation x PUE {pue} x {HOURS_PER_YEAR} h"))
+    colo, cc = ctx.opex("colocation_per_kw_month")
+    colo_f = ctx.factor_item("colocation_per_kw_month", "Colocation or facility price per kW-month")
+    comps.append(Component(f"{prefix}Colocation or facility (provisioned kW)", "kW-month",
+                           ctx.convert(colo.value, colo.currency), [dec(n) * kw * 12 for n in installed],
+                           [cc, kw_cite], drivers=(colo_f,), demand_scaled=True,
+                           note=ctx.price_note(colo.value, colo.currency or "USD")))
+    maint, mc = ctx.opex_value("maintenance_pct")
+    m_f = ctx.factor_item("maintenance_pct", "Maintenance and support (% of hardware per year)")
+    base_after_warranty = [dec(installed[y - 1]) * price if y > 0 else Decimal(0) for y in range(h)]
+    if any(base_after_warranty):
+        comps.append(Component(f"{prefix}Maintenance and support (after the first year)",
+                               f"fraction of hardware CapEx ({ctx.currency})", maint, base_after_warranty, [mc],
+                               drivers=(hw_f, m_f), demand_scaled=True))
+    if gpu.vendor == "nvidia":
+        lic, lcite = ctx.opex("nvaie_per_gpu_year")
+        lic_f = ctx.factor_item("nvaie_per_gpu_year", "NVIDIA AI Enterprise licence per GPU-year")
+        comps.append(Component(f"{prefix}Software licences (NVIDIA AI Enterprise)", "GPU-year",
+                               ctx.convert(lic.value, lic.currency), [dec(n * server.gpus) for n in installed],
+                               [lcite], drivers=(lic_f,), demand_scaled=True,
+                               note=ctx.price_note(lic.value, lic.currency or "USD")))
+    fmin, fmc = ctx.opex_value("staff_fte_min")
+    fper, fpc = ctx.opex_value("staff_fte_per_server")
+    fte_f = ctx.factor_item("staff_fte_min", "Minimum operations staff for owned hardware")
+    salary, scites, okey = ctx.loaded_salary()
+    ftes = [max(fmin, fper * n) for n in installed]
+    comps.append(Component(f"{prefix}Operations staff", "FTE-year", salary, ftes, scites + [fmc, fpc],
+                           drivers=(okey, fte_f)))
+    if air_gapped:
+        over, oc = ctx.opex_value("airgap_overhead_pct")
+        a_f = ctx.factor_item("airgap_overhead_pct", "Air-gap overhead on staff (offline updates)")
+        comps.append(Component(f"{prefix}Offline update process (air gap)", f"fraction of staff cost ({ctx.currency})",
+                               over, [f * salary for f in ftes], [oc], drivers=(okey, fte_f, a_f)))
+    first = ctx.plan(gpu_id, ctx.peak_rps(0, share), ha)
+    sizing = {"gpu": gpu_id, "server": sid, "server_name": server.name, "gpus_per_server": server.gpus,
+              "precision": first["inputs"]["precision"], "layout": first["layout"],
+              "high_availability": ha, "years": years}
+    notes = []
+    if air_gapped:
+        notes.append("Air-gapped: no burst capacity, so sized for the peak with an N+1 spare instance.")
+    return Ledger(option.id, ctx.currency, h, comps, ctx.tokens_per_year(share), sizing=sizing, notes=notes)
+
+
+def owned_gpus(ctx: Context) -> list[str]:
+    servers = ctx.catalog.servers
+    return sorted({s.gpu for s in servers.values()})
+
+
+def owned_ledger(ctx: Context, option: Option) -> Ledger:
+    air = option.attributes.connectivity == "isolated"
+    return _best(ctx, [(g, lambda g=g: owned_gpu_ledger(ctx, option, g, air_gapped=air))  # type: ignore[misc]
+                       for g in owned_gpus(ctx)], "GPU with a catalogued server price")
+
+
+# ---------------------------------------------------------------- hybrid ----
+
+def hybrid_ledger(ctx: Context, option: Option) -> Ledger:
+    """Sensitive share on own servers, the rest on the cheaper of the API and rented GPUs."""
+    w = ctx.profile.workload
+    if w.sensitive_share is not None:
+        share = w.sensitive_share
+        share_note = f"{share:.0%} of requests carry sensitive data classes (profile workload.sensitive_share)."
+    else:
+        value, c = ctx.opex_value("hybrid_sensitive_share")
+        share = float(value)
+        share_note = (f"{share:.0%} of requests assumed to carry sensitive data classes (catalog/opex.yaml "
+                      "hybrid_sensitive_share, an assumption; set workload.sensitive_share).")
+    if share <= 0 or share >= 1:
+        raise CostUnknown("the hybrid option needs a sensitive share strictly between 0 and 1",
+                          "set workload.sensitive_share")
+    own = _best(ctx, [(g, lambda g=g: owned_gpu_ledger(ctx, option, g, share=share,  # type: ignore[misc]
+                                                       prefix="On-premise tier: "))
+                      for g in owned_gpus(ctx)], "GPU with a catalogued server price")
+    rest = 1.0 - share
+    tiers: list[tuple[str, Callable[[], Ledger]]] = []
+
+    def api_tier() -> Ledger:
+        comps, info = api_components(ctx, rest, prefix="Cloud tier: ")
+        return Ledger(option.id, ctx.currency, ctx.horizon, comps, ctx.tokens_per_year(rest), sizing=info)
+
+    tiers.append(("API", api_tier))
+    for oid, offer in ctx.catalog.cloud_offers.items():
+        if ctx.residency_required and (not offer.region_country or not ctx.in_region(offer.region_country)):
+            continue
+        tiers.append((oid, lambda oid=oid, offer=offer: rented_offer_ledger(  # type: ignore[misc]
+            ctx, option, oid, offer, share=rest, prefix="Cloud tier: ", staff=False)))
+    cloud = _best(ctx, tiers, "cloud tier")
+    comps = own.components + cloud.components
+    tokens = [a + b for a, b in zip(own.tokens_per_year, cloud.tokens_per_year)]
+    sizing = {"sensitive_share": share, "on_premise_tier": own.sizing, "cloud_tier": cloud.sizing}
+    return Ledger(option.id, ctx.currency, ctx.horizon, comps, tokens, sizing=sizing,
+                  notes=[share_note, "The cloud tier is the cheaper of the API product and the catalogued GPU offers; "
+                         "its operations are covered by the on-premise staff."])
+
+
+BUILDERS: dict[str, Callable[[Context, Option], Ledger]] = {
+    "api": api_ledger,
+    "cloud_gpu": rented_ledger,
+    "sovereign_cloud": rented_ledger,
+    "government_cloud": rented_ledger,
+    "on_premise": owned_ledger,
+    "hybrid": hybrid_ledger,
+}
+
+
+def build_ledger(ctx: Context, option: Option) -> Ledger:
+    """The option's ledger; an option kind without a builder is an explicit unknown."""
+    builder = BUILDERS.get(option.kind)
+    if builder is None:
+        raise CostUnknown(f"no cost model for option kind '{option.kind}'")
+    return builder(ctx, option)
