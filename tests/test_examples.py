@@ -20,9 +20,15 @@ NAMES = sorted(p.stem for p in EXAMPLES.glob("*.yaml"))
 
 
 def decide(ws, name):  # type: ignore[no-untyped-def]
+    """The decision as `advisor evaluate` makes it: rules, then costs and ranking."""
+    from advisor.costing import load_cost_catalog, rank_decision
+
     lp = load_profile(EXAMPLES / f"{name}.yaml")
-    return evaluate(lp.profile, ws.ruleset, ws.options, ws.jurisdictions, on=AS_OF,
-                    profile_sha256=lp.sha256)
+    d = evaluate(lp.profile, ws.ruleset, ws.options, ws.jurisdictions, on=AS_OF,
+                 profile_sha256=lp.sha256)
+    if not d.any_usable:
+        return d
+    return rank_decision(d, lp.profile, load_cost_catalog(), ws.options, jurisdictions=ws.jurisdictions)
 
 
 def test_at_least_five_sectors_have_examples() -> None:

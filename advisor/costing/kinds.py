@@ -412,7 +412,7 @@ def hybrid_ledger(ctx: Context, option: Option) -> Ledger:
             ctx, option, oid, offer, share=rest, prefix="Cloud tier: ", staff=False)))
     cloud = _best(ctx, tiers, "cloud tier")
     comps = own.components + cloud.components
-    tokens = [a + b for a, b in zip(own.tokens_per_year, cloud.tokens_per_year)]
+    tokens = ctx.tokens_per_year()
     sizing = {"sensitive_share": share, "on_premise_tier": own.sizing, "cloud_tier": cloud.sizing}
     return Ledger(option.id, ctx.currency, ctx.horizon, comps, tokens, sizing=sizing,
                   notes=[share_note, "The cloud tier is the cheaper of the API product and the catalogued GPU offers; "

@@ -106,7 +106,7 @@ class Component:
             "unit_price": money(self.unit_price, Decimal("0.0001")).normalize() if abs(self.unit_price) < 1
             else money(self.unit_price),
             "currency": currency,
-            "amount": money(sum(amounts, Decimal(0))),
+            "total": money(sum(amounts, Decimal(0))),
             "yearly_quantity": [_quantity(q) for q in self.quantities],
             "yearly_amount": [money(a) for a in amounts],
             "status": self.status,

@@ -120,7 +120,10 @@ def tornado(ledger: Ledger, factors: dict[str, Factor], growth: Factor, rate: fl
             limit: int = 8) -> list[dict[str, Any]]:
     """NPV of ``ledger`` with each input at its low and its high end, the others nominal.
 
-    Sorted by swing, largest first; inputs that do not move this ledger are left out.
+    ``low`` / ``high`` are the NPVs at the input's low and high ends, ``base`` the
+    NPV with every input nominal; ``input_low`` / ``input_high`` are the input's
+    range. Sorted by swing, largest first; inputs that do not move this ledger
+    are left out.
     """
     import numpy as np
 
@@ -128,6 +131,7 @@ def tornado(ledger: Ledger, factors: dict[str, Factor], growth: Factor, rate: fl
     rows = []
     one = np.ones(2)
     flat = _growth_matrix(growth, np.array([growth.nominal] * 2), ledger.horizon)
+    base = float(evaluate_costs(ledger, rate, {k: one for k in keys}, flat)[1][0])
     for key in keys + ["growth_per_year"]:
         if key == "growth_per_year":
             f = growth
@@ -144,9 +148,9 @@ def tornado(ledger: Ledger, factors: dict[str, Factor], growth: Factor, rate: fl
         lo, hi = float(npv[0]), float(npv[1])
         if abs(hi - lo) < 0.5:
             continue
-        rows.append({"input": f.key, "label": f.label, "low": round(f.low, 6), "high": round(f.high, 6), "value": round(f.nominal, 6),
-                     "unit": f.unit, "status": f.status,
-                     "npv_at_low": Decimal(round(lo)), "npv_at_high": Decimal(round(hi)),
+        rows.append({"input": f.key, "label": f.label, "unit": f.unit, "status": f.status,
+                     "value": round(f.nominal, 6), "input_low": round(f.low, 6), "input_high": round(f.high, 6),
+                     "low": Decimal(round(lo)), "high": Decimal(round(hi)), "base": Decimal(round(base)),
                      "swing": Decimal(round(abs(hi - lo)))})
     rows.sort(key=lambda r: (-r["swing"], r["input"]))
     return rows[:limit]

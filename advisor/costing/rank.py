@@ -25,6 +25,19 @@ DEFAULT_DRAWS = 10_000
 DEFAULT_SEED = 20261130
 
 
+def _sources(ctx: Context, ledgers: dict[str, Ledger]) -> list[dict[str, str]]:
+    """Catalog entries behind the ledgers kept (not every candidate tried), plus the FX rates."""
+    seen: dict[tuple[str, str], dict[str, str]] = {}
+    for led in ledgers.values():
+        for c in led.components:
+            for cite in c.sources:
+                seen[(cite["kind"], cite["id"])] = cite
+    for key, cite in ctx.cites.items():
+        if key[0] == "fx":
+            seen[key] = cite
+    return sorted(seen.values(), key=lambda c: (c["kind"], c["id"]))
+
+
 def fmt_money(value: Decimal, currency: str) -> str:
     return f"{currency} {money(value, Decimal(1)):,}"
 
@@ -118,7 +131,7 @@ def rank_decision(decision: Decision, profile: Profile, catalog: Catalog, option
             "probability_cheapest": round(sim.probability_cheapest.get(oid, 0.0), 4),
             "horizon_years": led.horizon,
             "tokens": int(led.tokens),
-            "yearly": [{"year": y + 1, "amount": money(a)} for y, a in enumerate(led.yearly())],
+            "yearly": [money(a) for a in led.yearly()],
             "components": [c.to_json(ctx.currency) for c in
                            sorted(led.components, key=lambda c: -abs(c.total))],
             "sizing": led.sizing,
@@ -163,6 +176,8 @@ def rank_decision(decision: Decision, profile: Profile, catalog: Catalog, option
         recommendation = {
             "option": best, "option_name": names[best], "status": status, "why": why + ".",
             "ranked_by": "expected_npv",
+            "currency": ctx.currency, "horizon_years": ctx.horizon,
+            "tco_total": t["total"], "tco_base": t["npv"], "p10": t["p10"], "p90": t["p90"],
             "tco": {k: t[k] for k in ("total", "currency", "npv", "expected_npv", "per_million_tokens",
                                       "p10", "p50", "p90", "probability_cheapest")},
             "runner_up": runner,
@@ -182,7 +197,7 @@ def rank_decision(decision: Decision, profile: Profile, catalog: Catalog, option
         "method": "docs/costs.md",
         "fx": list(ctx.fx_used.values()),
         "inputs": [ctx.factors[k].to_json() for k in used] + [growth.to_json()],
-        "sources": sorted(ctx.cites.values(), key=lambda c: (c["kind"], c["id"])),
+        "sources": _sources(ctx, ledgers),
         "notes": list(dict.fromkeys(ctx.notes)),
         "not_costed": [{"option": oid, "option_name": names[oid], **info} for oid, info in unknown.items()],
     }

@@ -70,8 +70,120 @@ def build_view(decision: Decision) -> ReportView:
         applied=sorted(applied.values(), key=lambda a: (a.finding.regime, a.finding.rule_id)),
         warnings=warnings,
         option_names={o.id: o.name for o in decision.options},
-        extra={"option_controls": option_controls},
+        extra={"option_controls": option_controls, "costs": build_cost_view(decision)},
     )
+
+
+# ------------------------------------------------------------------ costs ----
+
+def _money(value: Any, places: int = 0) -> str:
+    """Thousands-separated money from the Decimal (or its JSON string) in a tco."""
+    from decimal import Decimal
+
+    if value is None:
+        return "n/a"
+    return f"{Decimal(str(value)):,.{places}f}"
+
+
+def _qty(value: Any) -> str:
+    from decimal import Decimal
+
+    q = Decimal(str(value))
+    return f"{q:,.0f}" if abs(q) >= 100 or q == q.to_integral_value() else f"{q:,.3f}".rstrip("0").rstrip(".")
+
+
+def _unit_price(value: Any) -> str:
+    from decimal import Decimal
+
+    p = Decimal(str(value))
+    return f"{p:,.2f}" if abs(p) >= 1 else f"{p:.4f}".rstrip("0").rstrip(".")
+
+
+def _sizing_text(sizing: dict[str, Any]) -> str:
+    """One line saying what capacity a ledger was built on."""
+    if "on_premise_tier" in sizing:
+        return (f"{sizing['sensitive_share']:.0%} of requests on own servers ("
+                f"{_sizing_text(sizing['on_premise_tier'])}); the rest on the cloud tier ("
+                f"{_sizing_text(sizing['cloud_tier'])})")
+    if "api_offer" in sizing:
+        return f"API product {sizing['model']} ({sizing['provider']}, `{sizing['api_offer']}`), residency {sizing['residency']}"
+    layout = sizing.get("layout") or {}
+    par = f"{sizing.get('precision')}, tensor parallel {layout.get('tensor_parallel')}"
+    if layout.get("pipeline_parallel", 1) > 1:
+        par += f" x pipeline {layout['pipeline_parallel']}"
+    years = sizing.get("years") or []
+    ha = ", N+1 spare" if sizing.get("high_availability") else ""
+    if "server" in sizing:
+        counts = ", ".join(str(y["servers"]) for y in years)
+        return (f"{sizing['server_name']} (`{sizing['server']}`, {sizing['gpus_per_server']}x {sizing['gpu']}), "
+                f"{par}{ha}; servers installed by year: {counts}")
+    counts = ", ".join(str(y["peak_instances"]) for y in years)
+    plans = sorted({y["plan"] for y in years})
+    region = f", {sizing['region']}" if sizing.get("region") else ""
+    return (f"{sizing['provider']} {sizing['instance']}{region} (`{sizing['offer']}`, {sizing['gpus_per_instance_vm']}x "
+            f"{sizing['gpu']} per instance), {par}{ha}; instances at peak by year: {counts} ({'; '.join(plans)})")
+
+
+def _input_value(row: dict[str, Any]) -> str:
+    low, high, value = row["low"], row["high"], row["value"]
+    if low == high == value:
+        return f"{value:g}"
+    return f"{value:g} ({low:g} to {high:g})"
+
+
+def build_cost_view(decision: Decision) -> dict[str, Any] | None:
+    """The cost section: ranked options, the recommended ledger, sizing, inputs and sources.
+
+    None when nothing was costed (no usable option, or costing was not run).
+    """
+    costing = decision.costing
+    if not costing:
+        return None
+    ranked = sorted((o for o in decision.options if o.rank is not None and o.tco), key=lambda o: o.rank or 0)
+    currency = costing["currency"]
+    rows = []
+    for o in ranked:
+        t = o.tco or {}
+        rows.append({
+            "rank": o.rank, "id": o.id, "name": o.name, "status": o.status,
+            "total": _money(t["total"]), "npv": _money(t["npv"]), "expected_npv": _money(t["expected_npv"]),
+            "per_million": _money(t["per_million_tokens"], 2),
+            "range": f"{_money(t['p10'])} – {_money(t['p90'])}",
+            "probability": f"{t['probability_cheapest']:.0%}",
+            "sizing": _sizing_text(t.get("sizing") or {}),
+            "break_even": (t.get("break_even") or {}).get("text"),
+            "notes": t.get("notes") or [],
+        })
+    rec = decision.recommendation or {}
+    best = next((o for o in ranked if o.id == rec.get("option")), ranked[0] if ranked else None)
+    components = []
+    owning = None
+    if best is not None and best.tco:
+        for c in best.tco["components"][:8]:
+            components.append({"name": c["name"], "quantity": _qty(c["quantity"]), "unit": c["unit"],
+                               "unit_price": _unit_price(c["unit_price"]), "total": _money(c["total"]),
+                               "status": c["status"], "note": c.get("note")})
+        util = best.tco.get("owning_beats_renting_at_utilisation")
+        if util and util.get("value") is not None:
+            owning = (f"Owning these {util['gpu']} GPUs beats renting them on demand (`{util['against_offer']}`, "
+                      f"{_unit_price(util['rate_per_gpu_hour'])} {currency} per GPU-hour) above "
+                      f"{util['value']:.0%} utilisation; {util['note']}.")
+    tornado = [{"label": r["label"], "range": f"{r['input_low']:g} to {r['input_high']:g}",
+                "low": _money(r["low"]), "high": _money(r["high"]), "swing": _money(r["swing"])}
+               for r in rec.get("tornado") or []]
+    inputs = [{"label": r["label"], "value": _input_value(r), "unit": r["unit"], "status": r["status"],
+               "source": r["source"], "as_of": r["as_of"]} for r in costing.get("inputs", [])]
+    sources = [{"kind": c["kind"], "id": c["id"], "status": c["status"], "as_of": c["as_of"], "source": c["source"]}
+               for c in costing.get("sources", [])]
+    fx = [f"{f['from']} to {f['to']} at {f['rate']} (rate of {f['as_of']})" for f in costing.get("fx", [])]
+    return {
+        "currency": currency, "horizon": costing["horizon_years"], "discount_rate": f"{costing['discount_rate']:.1%}",
+        "draws": f"{costing['draws']:,}", "seed": costing["seed"], "rows": rows,
+        "recommended": best.name if best is not None else None, "components": components,
+        "break_even": rows[0]["break_even"] if rows else None, "owning": owning, "tornado": tornado,
+        "inputs": inputs, "sources": sources, "fx": fx, "notes": costing.get("notes") or [],
+        "not_costed": costing.get("not_costed") or [],
+    }
 
 
 def template_filters() -> dict[str, Any]:
