@@ -115,6 +115,25 @@ DERIVED_FIELDS: tuple[FieldSpec, ...] = (
     _f("derived.us_subjects", "bool", doc="data subjects include the US or a US state"),
     _f("derived.foreign_parent", "bool",
        doc="the ultimate parent is in a different country from the headquarters"),
+    _f("derived.uk_establishment", "bool",
+       doc="the headquarters or an establishment is in the United Kingdom"),
+    _f("derived.ch_subjects", "bool", doc="data subjects include Switzerland"),
+    _f("derived.ch_establishment", "bool",
+       doc="the headquarters or an establishment is in Switzerland"),
+    _f("derived.de_establishment", "bool",
+       doc="the headquarters or an establishment is in Germany"),
+    _f("derived.cn_subjects", "bool", doc="data subjects include mainland China"),
+    _f("derived.cn_establishment", "bool",
+       doc="the headquarters or an establishment is in mainland China"),
+    _f("derived.ru_subjects", "bool", doc="data subjects include Russia"),
+    _f("derived.ru_establishment", "bool",
+       doc="the headquarters or an establishment is in Russia"),
+    _f("derived.in_subjects", "bool", doc="data subjects include India"),
+    _f("derived.in_establishment", "bool",
+       doc="the headquarters or an establishment is in India"),
+    _f("derived.ai_chip_licence_country", "bool",
+       doc="the headquarters, the ultimate parent or the hardware deployment country is in "
+           "the catalogue's US advanced-computing licence group (EAR 742.6(a)(6), 744.23)"),
 )
 
 

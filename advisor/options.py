@@ -61,6 +61,11 @@ class OptionAttributes(BaseModel):
     seal_level: int = Field(ge=0, le=4)
     burst_capacity: bool
     routes_by_data_class: bool
+    # Optional attributes (added after v1; defaults keep older catalogs loading).
+    #: the provider is a "covered person" or country-of-concern vendor under 28 CFR 202
+    doj_covered_person: bool = False
+    #: the provider is designated a critical ICT third-party provider under DORA Art. 31
+    dora_ctpp_designated: bool = False
 
     @field_validator("provider_parent_country")
     @classmethod

@@ -52,6 +52,16 @@ def derived_values(profile: Profile, jurisdictions: Jurisdictions) -> dict[str, 
     eea_subjects = "EEA" in subjects or bool(subjects & eea)
     establishments = {country_of(c) for c in [org.hq_country, *org.establishment_countries]}
     eea_establishment = bool(establishments & eea)
+
+    def group(name: str) -> frozenset[str]:
+        # Groups added after v1 fall back to their single country, so older
+        # catalogs keep loading.
+        g = jurisdictions.groups.get(name)
+        return frozenset(g.members) if g is not None else frozenset({name})
+
+    chip_places = {country_of(c) for c in (org.hq_country, org.parent_country,
+                                           profile.finance.deployment_country) if c}
+    chip_group = jurisdictions.groups.get("US_AI_CHIP_LICENCE")
     return {
         "derived.personal_data": personal,
         "derived.eea_subjects": eea_subjects,
@@ -61,6 +71,18 @@ def derived_values(profile: Profile, jurisdictions: Jurisdictions) -> dict[str, 
         "derived.us_subjects": "US" in subjects,
         "derived.foreign_parent": country_of(org.parent_country or org.hq_country)
         != country_of(org.hq_country),
+        "derived.uk_establishment": bool(establishments & jurisdictions.members("UK")),
+        "derived.ch_subjects": bool(subjects & group("CH")),
+        "derived.ch_establishment": bool(establishments & group("CH")),
+        "derived.de_establishment": bool(establishments & group("DE")),
+        "derived.cn_subjects": bool(subjects & group("CN")),
+        "derived.cn_establishment": bool(establishments & group("CN")),
+        "derived.ru_subjects": bool(subjects & group("RU")),
+        "derived.ru_establishment": bool(establishments & group("RU")),
+        "derived.in_subjects": bool(subjects & group("IN")),
+        "derived.in_establishment": bool(establishments & group("IN")),
+        "derived.ai_chip_licence_country": chip_group is not None
+        and bool(chip_places & frozenset(chip_group.members)),
     }
 
 
