@@ -202,10 +202,18 @@ def evaluate(profile: Profile, ruleset: RuleSet, options: OptionCatalog,
                 citations=[CitationOut(ref=c.ref, url=c.url) for c in rule.spec.citations]))
             item.effects[option_id] = sel.effect  # type: ignore[assignment]
 
+    # Within a severity, the finding that affects the fewest options comes first:
+    # it is the one that tells this option apart (a rule that excludes
+    # everything is no reason to prefer one option's explanation over another).
+    reach: dict[tuple[str, str], int] = {}
+    for found in per_option.values():
+        for f in found:
+            reach[(f.rule_id, f.effect)] = reach.get((f.rule_id, f.effect), 0) + 1
     results = []
     for option in options.options:
         findings = sorted(per_option[option.id],
-                          key=lambda f: (EFFECTS.index(f.effect), order[f.rule_id]))
+                          key=lambda f: (EFFECTS.index(f.effect), reach[(f.rule_id, f.effect)],
+                                         order[f.rule_id]))
         status: Status = "viable"
         reason = "No rule restricts this option for this profile."
         if findings and findings[0].effect == "exclude":
@@ -214,7 +222,7 @@ def evaluate(profile: Profile, ruleset: RuleSet, options: OptionCatalog,
             n = sum(1 for f in findings if f.effect == "conditional")
             status = "conditional"
             reason = (f"Viable with the controls of {n} rule{'s' if n > 1 else ''}, "
-                      f"starting with: {findings[0].title}")
+                      f"notably: {findings[0].title}")
         elif findings:
             reason = f"Viable; {len(findings)} warning{'s' if len(findings) > 1 else ''} to note."
         results.append(OptionResult(id=option.id, name=option.name, kind=option.kind,

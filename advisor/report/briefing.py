@@ -85,6 +85,8 @@ class Briefing:
     charts: dict[str, str] = field(default_factory=dict)
     assumptions: list[dict[str, Any]] = field(default_factory=list)
     generated: str = ""
+    cost_focus: Optional[OptionResult] = None
+    sizing_rows: list[dict[str, str]] = field(default_factory=list)
 
 
 def _controls_of(option: OptionResult, decision: Decision) -> list[ControlItem]:
@@ -174,6 +176,12 @@ def build_briefing(decision: Decision, *, tradeoffs: Optional[Tradeoffs], neutra
     b = Briefing(view, neutral, page_size, headline, why, excluded, key,
                  _would_change(decision), matrix, details, tradeoffs, rows,
                  generated=decision.evaluated_on.isoformat())
+    b.assumptions = assumptions_register(decision)
+    ranked = sorted((o for o in decision.options if o.rank is not None and o.tco),
+                    key=lambda o: o.rank or 0)
+    rec_id = (decision.recommendation or {}).get("option")
+    b.cost_focus = next((o for o in ranked if o.id == rec_id), ranked[0] if ranked else None)
+    b.sizing_rows = [sizing_row(o) for o in ranked]
     if charts:
         b.charts = draw_charts(decision, b, chart_format)
     return b
@@ -217,12 +225,7 @@ def cost_charts(decision: Decision, fmt: str) -> dict[str, Any]:
               if o.tco.get("yearly")}  # type: ignore[union-attr]
     if yearly:
         out["cumulative"] = charts.cumulative_cost(yearly, currency, fmt)
-    comps: dict[str, list[float]] = {}
-    for i, o in enumerate(ranked):
-        for c in o.tco.get("components", []):  # type: ignore[union-attr]
-            name = str(c.get("name"))
-            comps.setdefault(name, [0.0] * len(ranked))
-            comps[name][i] += float(c.get("total", 0) or 0)
+    comps = component_groups(ranked)
     if comps:
         out["components"] = charts.stacked_components([o.id for o in ranked], comps, currency, fmt)
     if all(o.tco.get(k) is not None for o in ranked for k in ("p10", "p50", "p90")):  # type: ignore[union-attr]
@@ -234,7 +237,7 @@ def cost_charts(decision: Decision, fmt: str) -> dict[str, Any]:
     rec = decision.recommendation or {}
     tornado = rec.get("tornado")
     if tornado:
-        out["tornado"] = charts.tornado([t["input"] for t in tornado],
+        out["tornado"] = charts.tornado([t.get("label", t["input"]) for t in tornado],
                                         [float(t["low"]) for t in tornado],
                                         [float(t["high"]) for t in tornado],
                                         float(rec.get("tco_base", tornado[0].get("base", 0))),
@@ -245,3 +248,111 @@ def cost_charts(decision: Decision, fmt: str) -> dict[str, Any]:
     if curves:
         out["utilisation"] = charts.unit_cost_vs_utilisation(curves, currency, fmt)
     return out
+
+
+def _component_label(name: str) -> str:
+    """Group like components across options: drop tier prefixes and the
+    parenthesised detail ('GPU servers (AMD ...)' -> 'GPU servers')."""
+    for prefix in ("On-premise tier: ", "Cloud tier: "):
+        name = name.removeprefix(prefix)
+    return name.split(" (")[0].strip()
+
+
+def component_groups(ranked: list[OptionResult], keep: int = 7) -> dict[str, list[float]]:
+    """Totals per component group and option, the largest groups kept and the
+    rest summed as 'Other' (a legend of 30 entries helps nobody)."""
+    groups: dict[str, list[float]] = {}
+    for i, o in enumerate(ranked):
+        for c in (o.tco or {}).get("components", []):
+            label = _component_label(str(c.get("name", "")))
+            groups.setdefault(label, [0.0] * len(ranked))
+            groups[label][i] += float(c.get("total", 0) or 0)
+    order = sorted(groups, key=lambda g: -sum(abs(v) for v in groups[g]))
+    out = {g: groups[g] for g in order[:keep]}
+    rest = order[keep:]
+    if rest:
+        out["Other"] = [sum(groups[g][i] for g in rest) for i in range(len(ranked))]
+    return out
+
+
+def assumptions_register(decision: Decision) -> list[dict[str, Any]]:
+    """Every catalog value the cost figures used, once, weakest status first."""
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for o in decision.options:
+        for c in (o.tco or {}).get("components", []):
+            for src in c.get("sources", []) or []:
+                key = (str(src.get("kind")), str(src.get("id")))
+                seen.setdefault(key, {"kind": src.get("kind"), "id": src.get("id"),
+                                      "source": src.get("source"), "as_of": src.get("as_of"),
+                                      "status": src.get("status"), "options": []})
+                if o.id not in seen[key]["options"]:
+                    seen[key]["options"].append(o.id)
+    for t in (decision.recommendation or {}).get("tornado", []) or []:
+        key = ("model input", str(t.get("input")))
+        seen.setdefault(key, {"kind": "model input", "id": t.get("input"),
+                              "source": f"{t.get('label')} = {t.get('value')} "
+                                        f"(range {t.get('input_low')} to {t.get('input_high')})",
+                              "as_of": "", "status": t.get("status"), "options": []})
+    rank = {"assumption": 0, "secondary": 1, "calibrated": 2, "verified": 3}
+    return sorted(seen.values(), key=lambda a: (rank.get(str(a["status"]), 9), str(a["kind"]),
+                                                str(a["id"])))
+
+
+def _layout(z: dict[str, Any]) -> str:
+    lay = z.get("layout") or {}
+    parts = [str(z.get("precision", "")).upper()]
+    if lay:
+        parts.append(f"TP{lay.get('tensor_parallel', 1)}"
+                     + (f" x PP{lay['pipeline_parallel']}" if lay.get("pipeline_parallel", 1) > 1
+                        else ""))
+    if z.get("high_availability"):
+        parts.append("N+1")
+    return ", ".join(p for p in parts if p)
+
+
+def _owned(z: dict[str, Any]) -> tuple[str, str]:
+    years = z.get("years") or []
+    last = years[-1] if years else {}
+    hardware = (f"{z.get('server_name', z.get('server', ''))}: {last.get('servers', '?')} "
+                f"server(s), {last.get('gpus', '?')} x {z.get('gpu', '')}")
+    utils = [y.get("peak_utilisation") for y in years if y.get("peak_utilisation") is not None]
+    capacity = (f"peak utilisation {100 * utils[0]:.0f}% in year 1, {100 * utils[-1]:.0f}% "
+                f"in year {len(utils)}" if utils else "")
+    return hardware, capacity
+
+
+def _rented(z: dict[str, Any]) -> tuple[str, str]:
+    hardware = (f"{z.get('provider', '')} {z.get('instance', '')} "
+                f"({z.get('gpus_per_instance_vm', '?')} x {z.get('gpu', '')}), {z.get('region', '')}")
+    years = z.get("years") or []
+    capacity = "; ".join(f"year {y.get('year')}: {y.get('peak_instances')} instance(s), "
+                         f"{y.get('plan', '')}" for y in years[:1] + years[-1:]) if years else ""
+    return hardware, capacity
+
+
+def _api(z: dict[str, Any]) -> tuple[str, str]:
+    return (f"{z.get('provider', '')} {z.get('model', '')} API ({z.get('residency', '')})",
+            "pay per token, no capacity to provision")
+
+
+def sizing_row(option: OptionResult) -> dict[str, str]:
+    """One line of the sizing table, whatever the option kind."""
+    z = (option.tco or {}).get("sizing") or {}
+    if "on_premise_tier" in z:
+        hw1, cap1 = _owned(z["on_premise_tier"])
+        tier = z.get("cloud_tier") or {}
+        hw2 = (_api(tier) if "api_offer" in tier else _rented(tier))[0]
+        share = z.get("sensitive_share")
+        return {"option": option.name,
+                "hardware": f"Owned tier: {hw1}. Cloud tier: {hw2}",
+                "layout": _layout(z["on_premise_tier"]),
+                "capacity": (f"{100 * float(share):.0f}% of requests on the owned tier; "
+                             if share is not None else "") + cap1}
+    if "api_offer" in z:
+        hw, cap = _api(z)
+        return {"option": option.name, "hardware": hw, "layout": "–", "capacity": cap}
+    if "instance" in z:
+        hw, cap = _rented(z)
+    else:
+        hw, cap = _owned(z)
+    return {"option": option.name, "hardware": hw, "layout": _layout(z), "capacity": cap}

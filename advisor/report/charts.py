@@ -102,6 +102,7 @@ def cumulative_cost(series: dict[str, Sequence[float]], currency: str,
             cum.append(cum[-1] + float(v))
         ax.plot(years, cum, marker="o", color=PALETTE[i % len(PALETTE)], label=name)
     ax.set_xlabel("Year")
+    ax.set_xticks(range(0, max(len(v) for v in series.values()) + 1))
     ax.set_ylabel(f"Cumulative cost ({currency})")
     ax.yaxis.set_major_formatter(_money_formatter())
     ax.set_title("Cumulative cost over the horizon")
@@ -124,7 +125,8 @@ def stacked_components(options: Sequence[str], components: dict[str, Sequence[fl
     ax.set_xlabel(f"Total cost over the horizon ({currency})")
     ax.xaxis.set_major_formatter(_money_formatter())
     ax.set_title("What the cost is made of")
-    ax.legend(fontsize=7, frameon=False, loc="lower right")
+    ax.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.18),
+              ncol=3)
     return _export(fig, fmt)
 
 
