@@ -209,6 +209,23 @@ def rules_test(directory: str | None, catalog_dir: str | None, only: str | None,
         sys.exit(EXIT_NONE_USABLE)
 
 
+@rules.command("docs")
+@rules_option
+@catalog_option
+@click.option("-o", "--output", type=click.Path(), default="docs/rules.md", show_default=True,
+              help="Where to write the Markdown reference ('-' for standard output).")
+@guarded
+def rules_docs(rules_dir: str | None, catalog_dir: str | None, output: str) -> None:
+    """Write the Markdown reference of all rules, grouped by regime."""
+    from advisor.ruledocs import write_rules_docs
+
+    text = write_rules_docs(rules_dir, catalog_dir, None if output == "-" else output)
+    if output == "-":
+        click.echo(text, nl=False)
+    else:
+        click.echo(f"wrote {output}", err=True)
+
+
 # Commands that live in their own modules (advisor/commands/), registered here
 # explicitly rather than by import side effects.
 from advisor.commands.size import size  # noqa: E402

@@ -38,6 +38,19 @@ def test_every_rule_cites_an_official_url_and_explains_itself() -> None:
 
 
 def test_library_size_floor() -> None:
-    assert len(_WS.ruleset.rules) >= 12
+    assert len(_WS.ruleset.rules) >= 60
+    assert len(CASES) >= 120
     regimes = {r.regime for r in _WS.ruleset.rules}
-    assert len(regimes) >= 6
+    assert len(regimes) >= 20
+
+
+def test_every_rule_is_dated_and_controls_are_described() -> None:
+    for rule in _WS.ruleset.rules:
+        assert rule.spec.effective_from is not None, f"{rule.id}: no effective_from"
+        for cid in rule.spec.controls:
+            c = _WS.ruleset.controls[cid]
+            assert c.evidence.strip(), f"{cid}: no evidence"
+    used = {c for r in _WS.ruleset.rules for c in [*r.spec.controls,
+                                                     *(x for e in r.spec.effects for x in e.controls)]}
+    assert set(_WS.ruleset.controls) - used == set(), "controls described but never used"
+
