@@ -34,7 +34,13 @@ and our own probes):
   fact at once (seen with 230 rules). The compiled rules are therefore split
   into chunks of at most :data:`CHUNK` rules, each its own durable ruleset;
 * after *any* failed assert the session is left alone: deleting it aborted
-  the interpreter.
+  the interpreter;
+* never an ``$or`` inside ``$iany``/``$iall``: for it the C engine creates a
+  forward node whose ``expression.right.type`` it never initialises, then
+  tests that field (rete.c, createAlpha, the OP_IANY/OP_IALL branch). Found
+  with valgrind; it made ruleset creation fail at random with error 102
+  (about 1 in 300 creations, depending on what the heap held). "contains any"
+  therefore compiles to an ``$or`` of single-value ``$iany`` tests.
 """
 
 from __future__ import annotations
@@ -118,7 +124,9 @@ def _leaf(leaf: Leaf, negate: bool) -> dict[str, Any]:
     if negate:
         op = _COMPLEMENT[op]
     if op == "contains_any":
-        return {"$iany": {key: _or([{"$i": x} for x in v])}}
+        # one $iany per value: an $or *inside* $iany makes the C engine read an
+        # uninitialised field (see the module docstring)
+        return _or([_has(key, x) for x in v])
     if op == "contains_none":
         return _has_none(leaf, v)
     # Scalar operators. Fields that may be absent: a negative test ("ne",
@@ -201,6 +209,10 @@ class DurableEngine:
 
     # compiled engines by RuleSet object (kept alive here, so ids stay unique)
     _by_ruleset: dict[int, tuple[RuleSet, "DurableEngine"]] = {}
+    # ... and by compiled content: a ruleset loaded twice (the same files, read
+    # again) reuses the engine rulesets already created, so a long-running
+    # process creates each distinct ruleset once
+    _by_content: dict[str, "DurableEngine"] = {}
 
     def __init__(self, compiled: CompiledRuleset) -> None:
         self.compiled = compiled
@@ -211,8 +223,12 @@ class DurableEngine:
         cached = cls._by_ruleset.get(id(ruleset))
         if cached is not None and cached[0] is ruleset:
             return cached[1]
-        engine = cls(compile_ruleset(ruleset))
-        engine._register()
+        compiled = compile_ruleset(ruleset)
+        engine = cls._by_content.get(compiled.name)
+        if engine is None:
+            engine = cls(compiled)
+            engine._register()
+            cls._by_content[compiled.name] = engine
         cls._by_ruleset[id(ruleset)] = (ruleset, engine)
         return engine
 
