@@ -134,11 +134,13 @@ class ConditionParser:
     """Parses and checks conditions, collecting every problem."""
 
     def __init__(self, registry: FieldRegistry, doc: Document,
-                 allowed_prefixes: tuple[str, ...] | None = None) -> None:
+                 allowed_prefixes: tuple[str, ...] | None = None,
+                 forbidden_prefixes: tuple[str, ...] | None = None) -> None:
         self.registry = registry
         self.doc = doc
         self.problems: list[Problem] = []
         self.allowed_prefixes = allowed_prefixes
+        self.forbidden_prefixes = forbidden_prefixes
 
     def _problem(self, path: PathKey, message: str, hint: str | None = None,
                  key: bool = False) -> None:
@@ -182,6 +184,11 @@ class ConditionParser:
             self._problem(path + (name,),
                           f"field '{name}' cannot be used here",
                           "an effect's 'where' tests option attributes (option.*) only", key=True)
+            return None
+        if self.forbidden_prefixes and name.startswith(self.forbidden_prefixes):
+            self._problem(path + (name,), f"field '{name}' cannot be used here",
+                          "a rule's 'when' describes the organisation; test option "
+                          "attributes in an effect's 'where'", key=True)
             return None
         vpath = path + (name,)
         if isinstance(raw, dict):

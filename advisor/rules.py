@@ -208,7 +208,7 @@ class _RuleFileLoader:
         if not isinstance(raw, dict):
             return
         if "when" in raw:
-            parser = ConditionParser(self.registry, doc)
+            parser = ConditionParser(self.registry, doc, forbidden_prefixes=("option.",))
             parser.parse(raw["when"], path + ("when",))
             problems.extend(parser.problems)
         controls = raw.get("controls")
@@ -226,7 +226,7 @@ class _RuleFileLoader:
     def _compile(self, spec: RuleSpec, file_spec: RuleFileSpec, doc: Document,
                  path: tuple[Any, ...], problems: list[Problem]) -> Rule | None:
         before = len(problems)
-        parser = ConditionParser(self.registry, doc)
+        parser = ConditionParser(self.registry, doc, forbidden_prefixes=("option.",))
         condition = parser.parse(spec.when, path + ("when",))
         problems.extend(parser.problems)
         self._check_controls(spec.controls, doc, path + ("controls",), problems)

@@ -83,7 +83,7 @@ def _operand_value(rng: random.Random, spec: FieldSpec) -> Any:
 
 def random_leaf(rng: random.Random, registry: FieldRegistry) -> dict[str, Any]:
     specs = [s for s in registry.all() if s.kind != "number_map"]
-    if rng.random() < 0.15 and registry.lookup("data.subject_volumes") is not None:
+    if rng.random() < 0.15 and "data.subject_volumes" in registry.names():
         spec = registry.lookup(f"data.subject_volumes.{rng.choice(['FR', 'CN', 'EEA', 'US'])}")
     else:
         spec = rng.choice(specs)
@@ -112,8 +112,18 @@ def random_condition(rng: random.Random, registry: FieldRegistry, depth: int = 0
     return {key: [random_condition(rng, registry, depth + 1) for _ in range(rng.randint(1, 3))]}
 
 
-def random_option_selector(rng: random.Random, registry: FieldRegistry) -> dict[str, Any]:
-    specs = [s for s in registry.all() if s.name.startswith("option.")]
+def _narrowed(registry: FieldRegistry, options: bool) -> FieldRegistry:
+    specs = [s for s in registry.all() if s.name.startswith("option.") == options]
     sub = FieldRegistry.__new__(FieldRegistry)
     sub._by_name = {s.name: s for s in specs}  # noqa: SLF001 - test-only narrowing
-    return random_condition(rng, sub, depth=2)
+    return sub
+
+
+def random_option_selector(rng: random.Random, registry: FieldRegistry) -> dict[str, Any]:
+    """A random 'where' (option attributes only)."""
+    return random_condition(rng, _narrowed(registry, True), depth=2)
+
+
+def random_rule_condition(rng: random.Random, registry: FieldRegistry) -> dict[str, Any]:
+    """A random 'when' (profile and derived fields only)."""
+    return random_condition(rng, _narrowed(registry, False))

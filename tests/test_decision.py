@@ -86,12 +86,14 @@ def test_engine_failure_fails_closed(workspace) -> None:  # type: ignore[no-unty
     from advisor.engine.facts import build_facts
 
     engine = durable.DurableEngine.for_ruleset(workspace.ruleset)
-    chunk = engine.compiled.chunks[0]
+    stage = engine.compiled.conditions
+    chunk = stage.chunks[0]
     definition = dict(chunk.definition)
     definition["y_not_the_sentinel"] = definition.pop(durable._SENTINEL)
+    broken_stage = durable.CompiledStage(stage.kind, (durable.CompiledChunk(
+        chunk.name + "_broken", definition),), stage.index, stage.keys)
     broken = durable.DurableEngine(durable.CompiledRuleset(
-        (durable.CompiledChunk(chunk.name + "_broken", definition),),
-        engine.compiled.index, engine.compiled.keys))
+        engine.compiled.name + "_broken", broken_stage, engine.compiled.selectors))
     broken._register()
     lp = load_profile(EXAMPLES / "clinique-fr.yaml")
     facts = build_facts(lp.profile, list(workspace.options.options), workspace.jurisdictions)

@@ -20,7 +20,7 @@ from advisor.profile import profile_from_data
 from advisor.resources import default_rules_dir
 from advisor.rules import load_ruleset
 from advisor.yamlload import Document
-from tests.generators import random_condition, random_option_selector, random_profile
+from tests.generators import random_option_selector, random_profile, random_rule_condition
 
 
 def _facts(ws, data):  # type: ignore[no-untyped-def]
@@ -53,7 +53,7 @@ def test_random_rules_agree(workspace, tmp_path: Path) -> None:  # type: ignore[
         rules.append({"id": f"RND-{n:03d}", "title": f"Random rule {n}",
                       "citations": [{"ref": "none", "url": "https://example.org"}],
                       "rationale": "Generated to compare the two evaluators on every operator.",
-                      "when": random_condition(rng, registry), "effects": effects})
+                      "when": random_rule_condition(rng, registry), "effects": effects})
     d = tmp_path / "rules"
     d.mkdir()
     for name in ("controls.yaml", "test-profile.yaml"):

@@ -54,6 +54,9 @@ from typing import Any
 
 from advisor.conditions import All, Leaf, Node, Not, leaves
 from advisor.engine.facts import FACT_KIND
+
+#: Marks the one profile fact an evaluation asserts for the rule conditions.
+PROFILE_KIND = "advisor_profile_fact"
 from advisor.errors import EvaluationError
 from advisor.fields import LIST_KINDS
 from advisor.rules import RuleSet
@@ -166,46 +169,75 @@ class CompiledChunk:
 
 
 @dataclass(frozen=True)
-class CompiledRuleset:
+class CompiledStage:
+    """One set of durable rules over one kind of fact, split into chunks."""
+
+    kind: str  # the fact kind its sentinel and patterns match
     chunks: tuple[CompiledChunk, ...]
     index: dict[str, tuple[str, int]]  # durable rule name -> (rule id, entry index)
     #: fact keys the rules read; facts are cut down to these before asserting,
     #: since JSON encoding and matching cost grows with the fact's size
-    keys: frozenset[str] = frozenset()
-
-    @property
-    def name(self) -> str:
-        return self.chunks[0].name.rsplit("_", 1)[0]
+    keys: frozenset[str]
 
 
-def compile_ruleset(ruleset: RuleSet) -> CompiledRuleset:
-    patterns: dict[str, Any] = {}
-    index: dict[str, tuple[str, int]] = {}
-    n = 0
-    for rule in ruleset.rules:
-        condition = compile_condition(rule.condition)
-        for sel in rule.selectors:
-            name = f"r{n:04d}"
-            n += 1
-            pattern = {"$and": [{"kind": FACT_KIND}, condition, compile_condition(sel.match)]}
-            patterns[name] = {"all": [{"m": pattern}]}
-            index[name] = (rule.id, sel.index)
-    keys = {"kind", "option__id"}
-    for rule in ruleset.rules:
-        for leaf in leaves(rule.condition) + [x for sel in rule.selectors for x in leaves(sel.match)]:
-            keys.update({leaf.field.key, leaf.field.rank_key, leaf.field.count_key})
-    digest = hashlib.sha256(json.dumps(patterns, sort_keys=True).encode()).hexdigest()[:16]
+@dataclass(frozen=True)
+class CompiledRuleset:
+    """Rule conditions are about the organisation and effect selectors about
+    the options, so they are matched separately: the conditions on one profile
+    fact per evaluation, the selectors on the option facts once per option
+    catalog (they do not depend on the profile). A rule's effect applies to an
+    option when its condition fired and the entry's selector matched."""
+
+    name: str
+    conditions: CompiledStage
+    selectors: CompiledStage
+
+
+def _stage(name: str, kind: str, patterns: dict[str, Any], index: dict[str, tuple[str, int]],
+           keys: set[str]) -> CompiledStage:
     names = list(patterns)
     chunks = []
     for i, start in enumerate(range(0, max(len(names), 1), CHUNK)):
-        definition = {name: patterns[name] for name in names[start:start + CHUNK]}
-        definition[_SENTINEL] = {"all": [{"m": {"kind": FACT_KIND}}]}
-        chunks.append(CompiledChunk(f"advisor_{digest}_{i}", definition))
-    return CompiledRuleset(tuple(chunks), index, frozenset(keys))
+        definition = {n: {"all": [{"m": {"$and": [{"kind": kind}, patterns[n]]}}]}
+                      for n in names[start:start + CHUNK]}
+        definition[_SENTINEL] = {"all": [{"m": {"kind": kind}}]}
+        chunks.append(CompiledChunk(f"{name}_{kind}_{i}", definition))
+    return CompiledStage(kind, tuple(chunks), index, frozenset(keys | {"kind", "option__id"}))
+
+
+def _keys(nodes: list[Node]) -> set[str]:
+    keys: set[str] = set()
+    for node in nodes:
+        for leaf in leaves(node):
+            keys.update({leaf.field.key, leaf.field.rank_key, leaf.field.count_key})
+    return keys
+
+
+def compile_ruleset(ruleset: RuleSet) -> CompiledRuleset:
+    conditions: dict[str, Any] = {}
+    condition_index: dict[str, tuple[str, int]] = {}
+    selectors: dict[str, Any] = {}
+    selector_index: dict[str, tuple[str, int]] = {}
+    for n, rule in enumerate(ruleset.rules):
+        conditions[f"c{n:04d}"] = compile_condition(rule.condition)
+        condition_index[f"c{n:04d}"] = (rule.id, -1)
+        for sel in rule.selectors:
+            name = f"s{len(selectors):04d}"
+            selectors[name] = compile_condition(sel.match)
+            selector_index[name] = (rule.id, sel.index)
+    digest = hashlib.sha256(json.dumps([conditions, selectors], sort_keys=True)
+                            .encode()).hexdigest()[:16]
+    name = f"advisor_{digest}"
+    return CompiledRuleset(
+        name,
+        _stage(name, PROFILE_KIND, conditions, condition_index,
+               _keys([r.condition for r in ruleset.rules])),
+        _stage(name, FACT_KIND, selectors, selector_index,
+               _keys([s.match for r in ruleset.rules for s in r.selectors])))
 
 
 class DurableEngine:
-    """Evaluates option facts against a compiled ruleset in durable-rules."""
+    """Evaluates a profile against a compiled ruleset in durable-rules."""
 
     # compiled engines by RuleSet object (kept alive here, so ids stay unique)
     _by_ruleset: dict[int, tuple[RuleSet, "DurableEngine"]] = {}
@@ -216,7 +248,9 @@ class DurableEngine:
 
     def __init__(self, compiled: CompiledRuleset) -> None:
         self.compiled = compiled
-        self._handles: list[Any] = []
+        self._handles: dict[str, list[Any]] = {}
+        # selector matches per option catalog (keyed by the option facts' JSON)
+        self._selector_cache: dict[str, set[Fired]] = {}
 
     @classmethod
     def for_ruleset(cls, ruleset: RuleSet) -> "DurableEngine":
@@ -235,28 +269,49 @@ class DurableEngine:
     def _register(self) -> None:
         c = _engine()
         with _LOCK:
-            for chunk in self.compiled.chunks:
-                try:
-                    handle = c.create_ruleset(f"{chunk.name}_{next(_sids)}",
-                                              json.dumps(chunk.definition))
-                except Exception as exc:  # the engine rejected what we compiled: a bug
-                    raise EvaluationError(
-                        f"durable-rules rejected the compiled ruleset: {exc}") from exc
-                self._handles.append(handle)
+            for stage in (self.compiled.conditions, self.compiled.selectors):
+                handles = self._handles.setdefault(stage.kind, [])
+                for chunk in stage.chunks:
+                    try:
+                        handles.append(c.create_ruleset(f"{chunk.name}_{next(_sids)}",
+                                                        json.dumps(chunk.definition)))
+                    except Exception as exc:  # the engine rejected what we compiled: a bug
+                        raise EvaluationError(
+                            f"durable-rules rejected the compiled ruleset: {exc}") from exc
 
     def evaluate(self, facts: list[dict[str, Any]]) -> set[Fired]:
-        keys = self.compiled.keys
-        facts = [{k: v for k, v in fact.items() if k in keys} for fact in facts]
-        collected: list[tuple[str, Any]] = []
+        """(rule id, effect entry, option id) for every effect that applies.
+
+        ``facts`` are the per-option facts of :func:`build_facts` (profile
+        fields plus option attributes); the profile part is matched once."""
+        if not facts:
+            return set()
+        profile = {k: v for k, v in facts[0].items() if not k.startswith("option__")}
+        profile["kind"] = PROFILE_KIND
+        profile["option__id"] = "(profile)"
+        options = [{k: v for k, v in f.items() if k.startswith("option__")} for f in facts]
+        for o in options:
+            o["kind"] = FACT_KIND
         with _LOCK:
-            for handle in self._handles:
-                self._evaluate_chunk(handle, facts, collected)
+            fired_rules = {rule_id for rule_id, _, _ in
+                           self._match(self.compiled.conditions, [profile])}
+            key = json.dumps(options, sort_keys=True)
+            selected = self._selector_cache.get(key)
+            if selected is None:
+                selected = self._match(self.compiled.selectors, options)
+                self._selector_cache[key] = selected
+        return {f for f in selected if f[0] in fired_rules}
+
+    def _match(self, stage: CompiledStage, facts: list[dict[str, Any]]) -> set[Fired]:
+        facts = [{k: v for k, v in fact.items() if k in stage.keys} for fact in facts]
+        collected: list[tuple[str, Any]] = []
+        for handle in self._handles[stage.kind]:
+            self._evaluate_chunk(handle, facts, collected)
         fired: set[Fired] = set()
         for rule_name, option_id in collected:
-            if rule_name == _SENTINEL:
-                continue
-            rule_id, entry = self.compiled.index[rule_name]
-            fired.add((rule_id, entry, str(option_id)))
+            if rule_name != _SENTINEL:
+                rule_id, entry = stage.index[rule_name]
+                fired.add((rule_id, entry, str(option_id)))
         return fired
 
     def _evaluate_chunk(self, handle: Any, facts: list[dict[str, Any]],
