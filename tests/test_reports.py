@@ -146,3 +146,23 @@ def test_example_profiles_validate_against_profile_schema(runner) -> None:  # ty
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"schema_version": 1, "organisation": {"nme": "x"}}, schema)
     assert Profile.model_json_schema()["additionalProperties"] is False
+
+
+def test_cost_charts_show_every_ranked_option(workspace) -> None:  # type: ignore[no-untyped-def]
+    from advisor.costing import load_cost_catalog, rank_decision
+    from advisor.report.briefing import cost_charts
+
+    lp = load_profile(CLINIC)
+    d = rank_decision(decide(workspace), lp.profile, load_cost_catalog(workspace.catalog_dir),
+                      workspace.options, jurisdictions=workspace.jurisdictions)
+    ranked = [o.id for o in d.options if o.rank is not None]
+    assert len(ranked) >= 3
+    charts = cost_charts(d, "svg")
+    assert {"cumulative", "components", "ranges", "tornado", "utilisation"} <= set(charts)
+    for name in ("cumulative", "components", "ranges"):
+        for option_id in ranked:
+            assert option_id in charts[name], (name, option_id)
+    owned = [o for o in d.options if o.rank is not None and "server" in o.tco["sizing"]]
+    curve = owned[0].tco["utilisation_curve"]
+    costs = [float(c) for c in curve["per_million_tokens"]]
+    assert costs == sorted(costs, reverse=True)  # unit cost falls as utilisation rises

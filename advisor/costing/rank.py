@@ -86,6 +86,35 @@ def _owning_vs_renting(ctx: Context, ledger: Ledger) -> dict[str, Any] | None:
                      if u <= 1 else "owning never beats renting this GPU on demand at this scale")}
 
 
+#: utilisation points of the unit-cost curve
+_UTILISATION_POINTS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+
+
+def _utilisation_curve(ledger: Ledger, tco: dict[str, Any],
+                       peak_factor: float) -> dict[str, Any] | None:
+    """Cost per million tokens if the provisioned capacity were busy a given
+    fraction of the time. Owned hardware costs the same whatever it serves,
+    so its unit cost falls as 1/utilisation; an API bills per token, so its
+    unit cost is flat. Rented capacity that scales with the load is left out
+    (its utilisation is whatever the scaling achieves)."""
+    per_m = float(tco["per_million_tokens"])
+    if "api_offer" in ledger.sizing:
+        return {"utilisation": list(_UTILISATION_POINTS),
+                "per_million_tokens": [round(per_m, 4)] * len(_UTILISATION_POINTS),
+                "basis": "pay per token: unit cost does not depend on utilisation"}
+    years = ledger.sizing.get("years") or []
+    peaks = [y.get("peak_utilisation") for y in years if y.get("peak_utilisation")]
+    if "server" not in ledger.sizing or not peaks:
+        return None
+    # mean load = peak load / peak factor, so mean utilisation = peak utilisation / peak factor
+    actual = sum(peaks) / len(peaks) / max(peak_factor, 1.0)
+    return {"utilisation": list(_UTILISATION_POINTS),
+            "per_million_tokens": [round(per_m * actual / u, 4) for u in _UTILISATION_POINTS],
+            "actual_utilisation": round(actual, 4),
+            "basis": "owned capacity: unit cost scales with 1 / mean utilisation "
+                     "(energy held constant, a slight overstatement at low utilisation)"}
+
+
 def _break_even_text(month: int | None, against: str, horizon: int) -> str:
     if month is None:
         return f"does not break even against {against} within {horizon} years"
@@ -145,6 +174,9 @@ def rank_decision(decision: Decision, profile: Profile, catalog: Catalog, option
                                  "text": _break_even_text(month, names[alt], led.horizon)}
         if "server" in led.sizing:
             tco["owning_beats_renting_at_utilisation"] = _owning_vs_renting(ctx, led)
+        curve = _utilisation_curve(led, tco, profile.workload.peak_factor)
+        if curve:
+            tco["utilisation_curve"] = curve
         tcos[oid] = tco
 
     new_options: list[OptionResult] = []

@@ -127,11 +127,29 @@ def _headline(decision: Decision, neutral: bool) -> tuple[str, str]:
     return (text[0].upper() + text[1:], why)
 
 
+def _fmt_money(value: Any) -> str:
+    try:
+        return f"{float(value):,.0f}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
 def _would_change(decision: Decision) -> list[str]:
     out = []
     rec = decision.recommendation or {}
     for item in rec.get("would_change", []) or []:
         out.append(str(item))
+    currency = rec.get("currency", "")
+    for t in (rec.get("tornado") or [])[:2]:
+        out.append(f"{t.get('label', t.get('input'))}: from {t.get('input_low')} to "
+                   f"{t.get('input_high')} moves the recommended option's NPV between "
+                   f"{_fmt_money(t.get('low'))} and {_fmt_money(t.get('high'))} {currency}.")
+    runner = rec.get("runner_up") or {}
+    if runner.get("option_name"):
+        out.append(f"The runner-up, {runner['option_name']}, would take over if the gap of "
+                   f"{_fmt_money(runner.get('npv_difference'))} {currency} (NPV) closed; it is "
+                   f"cheapest in {100 * float(runner.get('probability_cheapest') or 0):.0f}% "
+                   "of the simulations.")
     for u in decision.upcoming_obligations:
         affected = sorted(o for o, e in u.effects.items() if e in ("exclude", "conditional"))
         if affected:
