@@ -401,7 +401,9 @@ def hybrid_ledger(ctx: Context, option: Option) -> Ledger:
     tiers: list[tuple[str, Callable[[], Ledger]]] = []
 
     def api_tier() -> Ledger:
-        comps, info = api_components(ctx, rest, prefix="Cloud tier: ")
+        # the non-sensitive share still goes to an offer that meets any residency requirement
+        comps, info = api_components(ctx, rest, prefix="Cloud tier: ",
+                                     regional=ctx.residency_required)
         return Ledger(option.id, ctx.currency, ctx.horizon, comps, ctx.tokens_per_year(rest), sizing=info)
 
     tiers.append(("API", api_tier))
