@@ -166,3 +166,13 @@ def test_cost_charts_show_every_ranked_option(workspace) -> None:  # type: ignor
     curve = owned[0].tco["utilisation_curve"]
     costs = [float(c) for c in curve["per_million_tokens"]]
     assert costs == sorted(costs, reverse=True)  # unit cost falls as utilisation rises
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in EXAMPLES.glob("*.yaml")))
+def test_every_example_renders_to_html(runner, name: str) -> None:  # type: ignore[no-untyped-def]
+    r = runner.invoke(main, ["evaluate", str(EXAMPLES / f"{name}.yaml"), "--format", "html",
+                             "--as-of", "2026-11-30"])
+    assert r.exit_code in (0, 1), r.stderr
+    assert r.output.startswith("<!DOCTYPE html>") and 'id="provenance"' in r.output
+    if name == "startup-public-data":  # self-hosting cannot be costed in SG: say so
+        assert "Not costed:" in r.output and "no engineer salary for SG" in r.output
