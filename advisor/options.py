@@ -81,6 +81,9 @@ class Option(BaseModel):
     kind: OptionKind
     description: str
     attributes: OptionAttributes
+    #: catalogued cloud providers whose GPU prices stand in for this option when
+    #: it is costed (None: any provider whose control and region match)
+    price_proxies: Optional[list[str]] = None
 
 
 class OptionCatalog(BaseModel):

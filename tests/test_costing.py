@@ -320,3 +320,22 @@ def test_every_example_has_cost_fields(runner, path: Path) -> None:  # type: ign
     if any(o["rank"] for o in usable):
         rec = data["recommendation"]
         assert rec["option"] in {o["id"] for o in usable} and rec["why"]
+
+
+def test_government_cloud_is_priced_from_hyperscaler_offers() -> None:
+    """Option price proxies (catalog/options.yaml) keep a marketplace GPU host
+    from standing in for an accredited government region."""
+    from advisor.costing import load_cost_catalog, rank_decision
+    from advisor.decision import evaluate
+    from advisor.profile import load_profile
+    from advisor.workspace import load_workspace
+    from tests.conftest import AS_OF, EXAMPLES
+
+    ws = load_workspace()
+    lp = load_profile(EXAMPLES / "defence-contractor-itar.yaml")
+    d = evaluate(lp.profile, ws.ruleset, ws.options, ws.jurisdictions, on=AS_OF,
+                 profile_sha256=lp.sha256, engine="reference")
+    d = rank_decision(d, lp.profile, load_cost_catalog(ws.catalog_dir), ws.options,
+                      jurisdictions=ws.jurisdictions)
+    gov = d.option("government_cloud")
+    assert gov.tco and gov.tco["sizing"]["provider"] in ws.options.get("government_cloud").price_proxies

@@ -123,6 +123,8 @@ def rented_candidates(ctx: Context, option: Option) -> list[tuple[str, CloudOffe
     for oid, offer in ctx.catalog.cloud_offers.items():
         if attrs.us_controlled != (offer.provider_country == "US"):
             continue
+        if option.price_proxies is not None and offer.provider not in option.price_proxies:
+            continue
         if ctx.residency_required and attrs.processing_region == "in_region":
             if not offer.region_country or not ctx.in_region(offer.region_country):
                 continue
