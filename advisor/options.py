@@ -12,6 +12,7 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from advisor.countries import check_code
+from advisor.resources import catalog_file
 from advisor.errors import InputError
 from advisor.validation import validate_document
 from advisor.yamlload import load_file
@@ -105,7 +106,7 @@ class OptionCatalog(BaseModel):
 
 
 def load_options(catalog_dir: Path) -> OptionCatalog:
-    path = catalog_dir / "options.yaml"
+    path = catalog_file(catalog_dir, "options.yaml")
     doc = load_file(path, what="options catalog")
     catalog = validate_document(OptionCatalog, doc)
     seen: dict[str, int] = {}
@@ -143,7 +144,7 @@ class Jurisdictions(BaseModel):
 
 
 def load_jurisdictions(catalog_dir: Path) -> Jurisdictions:
-    doc = load_file(catalog_dir / "jurisdictions.yaml", what="jurisdictions catalog")
+    doc = load_file(catalog_file(catalog_dir, "jurisdictions.yaml"), what="jurisdictions catalog")
     j = validate_document(Jurisdictions, doc)
     missing = {"EEA", "EU", "EU_ADEQUATE", "UK"} - set(j.groups)
     if missing:

@@ -33,3 +33,10 @@ def default_templates_dir() -> Path:
 
 def default_catalog_dir() -> Path:
     return _data_dir("advisor._catalog", "catalog")
+
+
+def catalog_file(catalog_dir: Path, name: str) -> Path:
+    """A file of a user's catalog folder, or the bundled one when the folder
+    does not have it: a --catalog folder need only hold what it overrides."""
+    own = Path(catalog_dir) / name
+    return own if own.exists() else default_catalog_dir() / name

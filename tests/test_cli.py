@@ -141,3 +141,22 @@ def test_installed_entry_point_runs_in_a_subprocess(tmp_path: Path) -> None:
     r = subprocess.run([exe, "evaluate", str(tmp_path / "missing.yaml")],
                        capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert r.returncode == 2 and r.stderr.startswith("error: ") and "Traceback" not in r.stderr
+
+
+def test_catalog_folder_needs_only_the_files_it_overrides(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import yaml as _yaml
+
+    from advisor.resources import default_catalog_dir
+
+    options = _yaml.safe_load((default_catalog_dir() / "options.yaml").read_text())
+    for o in options["options"]:
+        if o["id"] == "enterprise_api":
+            o["attributes"]["processing_region"] = "in_region"  # a provider with an EU data zone
+    (tmp_path / "options.yaml").write_text(_yaml.safe_dump(options))
+    r = runner.invoke(main, ["evaluate", CLINIC, "--catalog", str(tmp_path), "--format", "json",
+                             "--as-of", "2026-11-30"])
+    assert r.exit_code == 0, r.stderr
+    d = json.loads(r.output)
+    ent = next(o for o in d["options"] if o["id"] == "enterprise_api")
+    assert all(f["rule_id"] != "SOV-RESIDENCY-IN-REGION" or f["effect"] != "exclude"
+               for f in ent["findings"])

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from advisor.decision import Decision, Finding, OptionResult
 from advisor.report.view import ReportView, build_view
+from advisor.resources import catalog_file
 from advisor.validation import validate_document
 from advisor.yamlload import load_file
 
@@ -37,7 +38,7 @@ class Tradeoffs(BaseModel):
 
 
 def load_tradeoffs(catalog_dir: Path) -> Optional[Tradeoffs]:
-    path = catalog_dir / "tradeoffs.yaml"
+    path = catalog_file(catalog_dir, "tradeoffs.yaml")
     if not path.exists():
         return None
     return validate_document(Tradeoffs, load_file(path, what="trade-offs catalog"))
