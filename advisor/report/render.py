@@ -121,7 +121,10 @@ def render_pdf(html: str, decision: Decision) -> bytes:
     previous = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
     try:
-        return weasyprint.HTML(string=html, base_url=None).write_pdf()  # type: ignore[no-any-return]
+        # full_fonts: embedding whole fonts skips fontTools subsetting, which
+        # took about a second and hardly shrank the file (charts keep text)
+        return weasyprint.HTML(string=html, base_url=None).write_pdf(  # type: ignore[no-any-return]
+            full_fonts=True)
     finally:
         if previous is None:
             del os.environ["SOURCE_DATE_EPOCH"]
