@@ -171,8 +171,15 @@ def build_briefing(decision: Decision, *, tradeoffs: Optional[Tradeoffs], neutra
     excluded = [(o, next(f for f in o.findings if f.effect == "exclude"))
                 for o in decision.options if o.status == "excluded"]
     all_controls = {c.id: c for c in decision.controls}
-    key = [ControlItem(c.id, c.title, c.evidence, c.rules)
-           for c in sorted(all_controls.values(), key=lambda c: (-len(c.options), c.id))[:6]]
+    rec_id = (decision.recommendation or {}).get("option")
+    if rec_id and not neutral:
+        # the recommended option's controls, from its most specific findings down
+        ordered = [cid for f in decision.option(rec_id).findings if f.effect != "exclude"
+                   for cid in f.controls]
+        chosen = [all_controls[c] for c in dict.fromkeys(ordered) if c in all_controls]
+    else:
+        chosen = sorted(all_controls.values(), key=lambda c: (-len(c.options), c.id))
+    key = [ControlItem(c.id, c.title, c.evidence, c.rules) for c in chosen[:6]]
     matrix = []
     for o in decision.options:
         counts = {e: sum(1 for f in o.findings if f.effect == e)
