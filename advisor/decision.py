@@ -18,7 +18,7 @@ from advisor.options import Jurisdictions, OptionCatalog
 from advisor.profile import Profile
 from advisor.rules import EFFECTS, Rule, RuleSet
 
-DECISION_SCHEMA_VERSION = 1
+DECISION_SCHEMA_VERSION: Literal[1] = 1
 Status = Literal["viable", "conditional", "excluded"]
 Fired = tuple[str, int, str]
 

@@ -109,7 +109,7 @@ class Selector:
     """One entry of a rule's effects, compiled: which options, with what effect."""
 
     index: int
-    effect: str
+    effect: Effect
     match: Node  # a condition over option.* fields (option ids become option.id in [...])
     controls: tuple[str, ...]
     reason: Optional[str]

@@ -51,7 +51,7 @@ def _rule_effects(rule: Rule, ruleset: RuleSet, facts: list[dict[str, Any]], eng
     if as_of is not None and not rule.in_force(as_of):
         return {}
     chosen = resolve(fire(ruleset, facts, engine))
-    effects = {}
+    effects: dict[str, str] = {}
     for (rule_id, option_id), entry in chosen.items():
         if rule_id == rule.id:
             effects[option_id] = next(s.effect for s in rule.selectors if s.index == entry)

@@ -173,7 +173,7 @@ def rented_offer_ledger(ctx: Context, option: Option, oid: str, offer: CloudOffe
         plans: list[tuple[Decimal, str, tuple[Decimal, Decimal, Decimal]]] = []
         if reserved is not None:
             r = dec(reserved)
-            plans.append((dec(n_peak * HOURS_PER_YEAR) * r, "all reserved", (dec(n_peak * HOURS_PER_YEAR), 0, 0)))
+            plans.append((dec(n_peak * HOURS_PER_YEAR) * r, "all reserved", (dec(n_peak * HOURS_PER_YEAR), Decimal(0), Decimal(0))))
             if od is not None:
                 cost = dec(n_base * HOURS_PER_YEAR) * r + dec(extra) * burst_hours * dec(od)
                 plans.append((cost, "reserved baseline + on-demand peak",
@@ -296,7 +296,7 @@ def owned_gpu_ledger(ctx: Context, option: Option, gpu_id: str, share: float = 1
     comps: list[Component] = []
     comps.append(Component(f"{prefix}GPU servers ({server.name})", "server", price, [dec(n) for n in new], [pcite],
                            timing="start", category="capex", drivers=(hw_f,), demand_scaled=True,
-                           note=ctx.price_note(server.price.value, server.price.currency)))
+                           note=ctx.price_note(server.price.value, server.price.currency or ctx.currency)))
     net, nc = ctx.opex_value("network_capex_pct")
     net_f = ctx.factor_item("network_capex_pct", "Network, racks and installation (% of servers)")
     comps.append(Component(f"{prefix}Network, racks and installation", f"fraction of server CapEx ({ctx.currency})",

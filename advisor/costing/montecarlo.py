@@ -128,7 +128,7 @@ def tornado(ledger: Ledger, factors: dict[str, Factor], growth: Factor, rate: fl
     import numpy as np
 
     keys = sorted({k for c in ledger.components for k in c.drivers})
-    rows = []
+    rows: list[dict[str, Any]] = []
     one = np.ones(2)
     flat = _growth_matrix(growth, np.array([growth.nominal] * 2), ledger.horizon)
     base = float(evaluate_costs(ledger, rate, {k: one for k in keys}, flat)[1][0])

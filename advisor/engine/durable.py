@@ -198,7 +198,7 @@ def _stage(name: str, kind: str, patterns: dict[str, Any], index: dict[str, tupl
     names = list(patterns)
     chunks = []
     for i, start in enumerate(range(0, max(len(names), 1), CHUNK)):
-        definition = {n: {"all": [{"m": {"$and": [{"kind": kind}, patterns[n]]}}]}
+        definition: dict[str, Any] = {n: {"all": [{"m": {"$and": [{"kind": kind}, patterns[n]]}}]}
                       for n in names[start:start + CHUNK]}
         definition[_SENTINEL] = {"all": [{"m": {"kind": kind}}]}
         chunks.append(CompiledChunk(f"{name}_{kind}_{i}", definition))

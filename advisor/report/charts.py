@@ -10,7 +10,7 @@ Okabe-Ito palette, which stays distinguishable for colour-blind readers.
 from __future__ import annotations
 
 import io
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 #: Okabe-Ito colour-blind-safe palette
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
@@ -90,7 +90,7 @@ def obligations_timeline(start: str, end: str, items: Sequence[tuple[str, str]],
     return _export(fig, fmt)
 
 
-def cumulative_cost(series: dict[str, Sequence[float]], currency: str,
+def cumulative_cost(series: Mapping[str, Sequence[float]], currency: str,
                     fmt: str = "svg") -> str | bytes:
     """Cumulative cost by year for each ranked option."""
     plt = _plt()
@@ -111,7 +111,7 @@ def cumulative_cost(series: dict[str, Sequence[float]], currency: str,
     return _export(fig, fmt)
 
 
-def stacked_components(options: Sequence[str], components: dict[str, Sequence[float]],
+def stacked_components(options: Sequence[str], components: Mapping[str, Sequence[float]],
                        currency: str, fmt: str = "svg") -> str | bytes:
     """Cost components stacked per option (horizontal bars)."""
     plt = _plt()

@@ -288,7 +288,7 @@ def plan_capacity(catalog: Catalog, model_id: str, gpu_id: str, *, peak_requests
         if best is None or key < (best[0], best[1]):
             best = (gpus, servers, inst, op, instances)
 
-    base = {
+    base: dict[str, Any] = {
         "inputs": {"model": model_id, "gpu": gpu_id, "precision": precision, "kv_precision": kv_precision,
                    "input_tokens": input_tokens, "output_tokens": output_tokens,
                    "peak_requests_per_s": round(peak_requests_per_s, 4), "ttft_ms": ttft_ms, "tpot_ms": tpot_ms,

@@ -23,6 +23,8 @@ TPOT via a calibrated tail factor, TTFT via an M/D/1 queue on prefill.
 
 from __future__ import annotations
 
+from typing import Any
+
 import math
 from dataclasses import dataclass
 
@@ -63,7 +65,7 @@ class Params:
         return cls(**values)
 
 
-def compute_precision(gpu: GpuSpec, precision: str) -> str:
+def compute_precision(gpu: GpuSpec, precision: str) -> Any:
     """The tensor-core format a GPU multiplies ``precision`` weights in."""
     for candidate in _COMPUTE_FALLBACK[precision]:
         if candidate in gpu.tflops:
