@@ -159,7 +159,7 @@ class RuleSet:
         raise KeyError(rule_id)
 
 
-def _load_controls(path: Path) -> dict[str, ControlSpec]:
+def load_controls(path: Path) -> dict[str, ControlSpec]:
     doc = load_file(path, what="controls file")
     spec = validate_document(ControlsFileSpec, doc)
     controls: dict[str, ControlSpec] = {}
@@ -308,7 +308,7 @@ def load_ruleset(directory: Path, options: OptionCatalog) -> RuleSet:
     problems: list[Problem] = []
     controls: dict[str, ControlSpec] = {}
     try:
-        controls = _load_controls(directory / CONTROLS_FILE)
+        controls = load_controls(directory / CONTROLS_FILE)
     except InputError as exc:
         problems.extend(exc.problems)
     test_doc = None

@@ -1,76 +1,136 @@
-"""``advisor validate``: check any mix of profiles, rule files and rule folders,
-collecting every problem rather than stopping at the first."""
+"""``advisor validate``: check any mix of profiles, rule files, rule folders and
+catalog files or folders, collecting every problem rather than stopping at
+the first.
+
+What a file is comes from its name and content: ``schema_version`` makes a
+profile, ``rules`` a rule file, ``controls`` a controls file; the catalog's
+file names (options.yaml, opex.yaml, ...) make catalog files. A folder with a
+``controls.yaml`` is a rules folder; a folder with ``options.yaml`` or other
+catalog files is a catalog; any other folder is checked file by file.
+"""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any, Callable
 
 from advisor.errors import InputError, Problem
 from advisor.yamlload import load_file
 
+#: catalog files checked by the option/jurisdiction/trade-off loaders
+_OPTION_FILES = ("options.yaml", "jurisdictions.yaml", "tradeoffs.yaml")
+#: catalog files checked by the sizing and cost catalog
+_SIZING_FILES = ("models.yaml", "gpus.yaml", "servers.yaml", "cloud_gpu_offers.yaml",
+                 "api_offers.yaml", "electricity.yaml", "opex.yaml", "fx.yaml", "sizing.yaml")
 
-def _kind(path: Path) -> str:
+
+def _is_catalog_dir(path: Path) -> bool:
+    return any((path / n).exists() for n in _OPTION_FILES + _SIZING_FILES)
+
+
+def file_kind(path: Path) -> str:
     if path.is_dir():
-        return "rules folder"
-    doc = load_file(path, what="file")
-    data = doc.data
+        if (path / "controls.yaml").exists():
+            return "rules folder"
+        return "catalog folder" if _is_catalog_dir(path) else "folder"
+    if path.name in _OPTION_FILES + _SIZING_FILES:
+        return "catalog file"
+    data = load_file(path, what="file").data
+    if isinstance(data, dict) and "schema_version" in data:
+        return "profile"
     if isinstance(data, dict) and "rules" in data:
         return "rule file"
     if isinstance(data, dict) and "controls" in data:
         return "controls file"
-    return "profile"
+    return "unknown"
+
+
+def _check_catalog(folder: Path) -> None:
+    """Load every catalog file of ``folder`` (bundled files fill the gaps)."""
+    from advisor.options import load_jurisdictions, load_options
+    from advisor.report.briefing import load_tradeoffs
+    from advisor.sizing.catalog import load_catalog
+
+    problems: list[Problem] = []
+    loaders: list[Callable[[], Any]] = [
+        lambda: load_options(folder), lambda: load_jurisdictions(folder),
+        lambda: load_tradeoffs(folder), lambda: load_catalog(folder).validate_all()]
+    for load in loaders:
+        try:
+            load()
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+
+
+def _in_scratch(path: Path, target_name: str, support: list[Path],
+                check: Callable[[Path], None]) -> None:
+    """Check one file in a scratch folder beside the files it needs, reporting
+    problems against the original path."""
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp)
+        for s in support:
+            if s.exists():
+                shutil.copy(s, scratch / s.name)
+        shutil.copy(path, scratch / target_name)
+        try:
+            check(scratch)
+        except InputError as exc:
+            raise InputError([Problem(str(path) if Path(p.file).parent == scratch else p.file,
+                                      p.line, p.column, p.message, p.hint)
+                              for p in exc.problems]) from None
+
+
+def _check_one(path: Path, kind: str, rules_dir: str | None, catalog_dir: str | None) -> None:
+    from advisor.options import load_options
+    from advisor.profile import load_profile
+    from advisor.resources import default_catalog_dir, default_rules_dir
+    from advisor.rules import CONTROLS_FILE, TEST_PROFILE_FILE, load_controls, load_ruleset
+
+    catalog = Path(catalog_dir) if catalog_dir else default_catalog_dir()
+    if kind == "profile":
+        load_profile(path)
+    elif kind == "rules folder":
+        load_ruleset(path, load_options(catalog))
+    elif kind == "catalog folder":
+        _check_catalog(path)
+    elif kind == "catalog file":
+        _in_scratch(path, path.name, [], _check_catalog)
+    elif kind == "controls file":
+        load_controls(path)
+    elif kind == "rule file":
+        # a rule file is checked against the controls and test profile of its
+        # own folder (or of --rules, or of the bundled library)
+        base = Path(rules_dir) if rules_dir else (
+            path.parent if (path.parent / CONTROLS_FILE).exists() else default_rules_dir())
+        _in_scratch(path, path.name, [base / CONTROLS_FILE, base / TEST_PROFILE_FILE],
+                    lambda d: load_ruleset(d, load_options(catalog)))
+    else:
+        raise InputError.single(str(path), "not a profile, rule file, controls file or catalog file",
+                                hint="a profile starts with 'schema_version: 1', a rule file "
+                                     "has 'rules:'")
 
 
 def validate_paths(paths: list[str], rules_dir: str | None,
                    catalog_dir: str | None) -> tuple[list[Problem], list[str]]:
-    from advisor.options import load_options
-    from advisor.profile import load_profile
-    from advisor.resources import default_catalog_dir, default_rules_dir
-    from advisor.rules import CONTROLS_FILE, TEST_PROFILE_FILE, load_ruleset
-
     problems: list[Problem] = []
     checked: list[str] = []
-    options = None
-    for name in paths:
-        path = Path(name)
+    queue = [Path(p) for p in paths]
+    while queue:
+        path = queue.pop(0)
         try:
-            kind = _kind(path) if path.exists() else "profile"
-            if kind == "profile":
-                load_profile(path)
-            else:
-                if options is None:
-                    options = load_options(Path(catalog_dir) if catalog_dir
-                                           else default_catalog_dir())
-                if kind == "rules folder":
-                    load_ruleset(path, options)
-                else:
-                    # check one file in the context of its library's controls and
-                    # test profile: copy it beside them into a scratch folder
-                    base = Path(rules_dir) if rules_dir else (
-                        path.parent if (path.parent / CONTROLS_FILE).exists()
-                        else default_rules_dir())
-                    with tempfile.TemporaryDirectory() as tmp:
-                        for support in (CONTROLS_FILE, TEST_PROFILE_FILE):
-                            if (base / support).exists():
-                                shutil.copy(base / support, Path(tmp) / support)
-                        shutil.copy(path, Path(tmp) / (path.name if kind == "rule file"
-                                                       else CONTROLS_FILE))
-                        load_ruleset_one(Path(tmp), path, options, load_ruleset)
-            checked.append(f"ok: {name} ({kind})")
+            kind = file_kind(path) if path.exists() else "profile"
+            if kind == "folder":
+                inside = sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml"))
+                if not inside:
+                    raise InputError.single(str(path), "folder holds no YAML files")
+                queue = inside + queue
+                continue
+            _check_one(path, kind, rules_dir, catalog_dir)
+            checked.append(f"ok: {path} ({kind})")
         except InputError as exc:
             problems.extend(exc.problems)
     return problems, checked
-
-
-def load_ruleset_one(tmp: Path, original: Path, options, load_ruleset) -> None:  # type: ignore[no-untyped-def]
-    """Load a scratch folder, reporting problems against the original path."""
-    try:
-        load_ruleset(tmp, options)
-    except InputError as exc:
-        fixed = []
-        for p in exc.problems:
-            file = str(original) if Path(p.file).parent == tmp else p.file
-            fixed.append(Problem(file, p.line, p.column, p.message, p.hint))
-        raise InputError(fixed) from None

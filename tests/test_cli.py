@@ -160,3 +160,21 @@ def test_catalog_folder_needs_only_the_files_it_overrides(runner, tmp_path: Path
     ent = next(o for o in d["options"] if o["id"] == "enterprise_api")
     assert all(f["rule_id"] != "SOV-RESIDENCY-IN-REGION" or f["effect"] != "exclude"
                for f in ent["findings"])
+
+
+def test_validate_folders_and_catalog_files(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from advisor.resources import default_catalog_dir
+
+    r = runner.invoke(main, ["validate", str(EXAMPLES), str(default_catalog_dir()),
+                             str(default_catalog_dir() / "opex.yaml")])
+    assert r.exit_code == 0, r.stderr
+    assert r.output.count("(profile)") == len(list(EXAMPLES.glob("*.yaml")))
+    assert "(catalog folder)" in r.output and "(catalog file)" in r.output
+    bad = tmp_path / "opex.yaml"
+    bad.write_text("items:\n  pue: {value: high}\n")
+    other = tmp_path / "notes.yaml"
+    other.write_text("foo: 1\n")
+    r = runner.invoke(main, ["validate", str(bad), str(other)])
+    assert r.exit_code == 2
+    assert f"{bad}:2:" in r.stderr and "missing required key 'source'" in r.stderr
+    assert f"{other}: not a profile, rule file" in r.stderr
