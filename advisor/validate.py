@@ -67,7 +67,7 @@ def _check_catalog(folder: Path) -> None:
 
 
 def _in_scratch(path: Path, target_name: str, support: list[Path],
-                check: Callable[[Path], None]) -> None:
+                check: Callable[[Path], object]) -> None:
     """Check one file in a scratch folder beside the files it needs, reporting
     problems against the original path."""
     with tempfile.TemporaryDirectory() as tmp:
