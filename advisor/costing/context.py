@@ -211,6 +211,8 @@ class Context:
         opex = self.catalog.opex
         code = self.country
         chain = [code] + ([country_of(code)] if country_of(code) != code else [])
+        if country_of(code) in _EU:
+            chain.append("EU")  # the catalogued EU fallback, noted below
         salary_key = next((k for k in chain if k in opex.salaries), None)
         if salary_key is None:
             raise CostUnknown(f"no engineer salary for {code} in catalog/opex.yaml",
@@ -222,6 +224,11 @@ class Context:
                               f"add oncost_multipliers.{country_of(code)} to a --catalog copy of opex.yaml")
         salary = opex.salaries[salary_key]
         oncost = opex.oncost_multipliers[oncost_key]
+        for key, what in ((salary_key, "engineer salary"), (oncost_key, "employer on-cost multiplier")):
+            note = (f"No {what} for {code}: the EU fallback in catalog/opex.yaml is used "
+                    f"({what} EU, an assumption).")
+            if key == "EU" and note not in self.notes:
+                self.notes.append(note)
         cites = [self.cite("salary", salary_key, salary), self.cite("oncost_multiplier", oncost_key, oncost)]
         fkey = f"oncost:{oncost_key}"
         self.factors.setdefault(fkey, Factor(
