@@ -19,6 +19,12 @@ REPO = Path(__file__).resolve().parents[1]
 CATALOG = REPO / "catalog"
 
 
+#: A minimal valid profile without its workload section (the tests add one).
+PROFILE_HEAD = ("schema_version: 1\norganisation: {name: T, hq_country: FR, sectors: [other]}\n"
+                "data: {categories: [non_personal], subject_jurisdictions: [FR], "
+                "classification_level: internal}\nai: {use_cases: [internal_productivity]}\n")
+
+
 @pytest.fixture(scope="module")
 def catalog() -> Catalog:
     return Catalog(default_directory=CATALOG)
@@ -182,7 +188,7 @@ def test_cli_text() -> None:
 
 def test_cli_profile(tmp_path: Path) -> None:
     p = tmp_path / "profile.yaml"
-    p.write_text("schema_version: 1\nworkload:\n  model: llama-3.1-8b\n  requests_per_day: 100000\n"
+    p.write_text(PROFILE_HEAD + "workload:\n  model: llama-3.1-8b\n  requests_per_day: 100000\n"
                  "  input_tokens: 800\n  output_tokens: 300\n  peak_factor: 2\n"
                  "  latency: {ttft_ms: 1000, tpot_ms: 50}\n")
     code, out, exc = run(str(p), "--gpu", "l40s", "--gpu", "h100-sxm", "--format", "json")
@@ -194,13 +200,18 @@ def test_cli_profile(tmp_path: Path) -> None:
 
 def test_cli_profile_errors_point_into_the_file(tmp_path: Path) -> None:
     p = tmp_path / "profile.yaml"
-    p.write_text("workload:\n  model: llama-3.1-8\n  requests_per_day: -5\n  input_tokens: 800\n"
-                 "  output_tokens: 300\n  latency: {ttft: 1000}\n")
+    p.write_text(PROFILE_HEAD + "workload:\n  model: llama-3.1-8\n  requests_per_day: -5\n"
+                 "  input_tokens: 800\n  output_tokens: 300\n  latency: {ttft: 1000}\n")
     code, text, _ = run(str(p))
     assert code == 2
-    assert f"{p}:2:10: unknown model 'llama-3.1-8'" in text and "did you mean 'llama-3.1-8b'" in text
-    assert f"{p}:3:21: workload.requests_per_day must be a positive number" in text
+    n = PROFILE_HEAD.count("\n")  # the workload section starts after the head
+    assert f"{p}:{n + 3}:21: workload.requests_per_day: input should be greater than 0" in text
     assert "unknown key 'ttft'" in text and "did you mean 'ttft_ms'" in text
+    p.write_text(PROFILE_HEAD + "workload:\n  model: llama-3.1-8\n  requests_per_day: 5\n"
+                 "  input_tokens: 800\n  output_tokens: 300\n")
+    code, text, _ = run(str(p))
+    assert code == 2
+    assert f"{p}:{n + 2}:10: unknown model 'llama-3.1-8'" in text and "did you mean 'llama-3.1-8b'" in text
 
 
 def test_cli_missing_options() -> None:
@@ -210,7 +221,8 @@ def test_cli_missing_options() -> None:
 
 def test_cli_count_with_profile_is_rejected(tmp_path: Path) -> None:
     p = tmp_path / "p.yaml"
-    p.write_text("workload: {model: llama-3.1-8b, requests_per_day: 10, input_tokens: 10, output_tokens: 10}\n")
+    p.write_text(PROFILE_HEAD + "workload: {model: llama-3.1-8b, requests_per_day: 10, input_tokens: 10, "
+                 "output_tokens: 10}\n")
     code, out, _ = run(str(p), "--count", "8")
     assert code == 2 and "--count is for the fixed-hardware form" in out
 

@@ -102,7 +102,8 @@ def _run(profile: str | None, model_id: str | None, gpu_ids: tuple[str, ...], co
             raise InputError.single("advisor size", "--count is for the fixed-hardware form, not with a profile",
                                     hint="drop --count to get the GPUs the profile's workload needs")
         workload = read_workload(profile, known_models=catalog.models)
-        result = plan_workload(catalog, workload, list(gpu_ids) or None, precision=precision, ha=ha)
+        result = plan_workload(catalog, workload, list(gpu_ids) or None, precision=precision,
+                               ha=ha or bool(workload.get("high_availability")))
         click.echo(json.dumps(result, indent=2) if fmt == "json" else _fmt_text_workload(result))
         return
 
@@ -121,51 +122,17 @@ def _run(profile: str | None, model_id: str | None, gpu_ids: tuple[str, ...], co
     click.echo(json.dumps(result, indent=2) if fmt == "json" else _fmt_text_fixed(result))
 
 
-#: The workload keys sizing reads (profile schema v1); others are ignored here.
-_WORKLOAD_REQUIRED = ("model", "requests_per_day", "input_tokens", "output_tokens")
-
-
 def read_workload(path: str, known_models: Any = ()) -> dict[str, Any]:
-    """The ``workload`` section of a profile, checked just enough for sizing.
-
-    Temporary: once the profile model exists, the caller passes its validated
-    workload and this reader goes away.
-    """
-    from advisor.errors import InputError
+    """The validated ``workload`` section of a profile (the whole profile is
+    checked, so a bad profile fails here as it would in ``advisor evaluate``)."""
+    from advisor.errors import InputError, did_you_mean
+    from advisor.profile import profile_from_data
     from advisor.yamlload import load_file
 
     doc = load_file(path, what="profile")
-    data = doc.data
-    if not isinstance(data, dict) or "workload" not in data:
-        raise InputError([doc.problem((), "profile has no 'workload' section",
-                                      "add workload: {model, requests_per_day, input_tokens, output_tokens}")])
-    workload = data["workload"]
-    if not isinstance(workload, dict):
-        raise InputError([doc.problem(("workload",), "'workload' must be a mapping")])
-    problems = [doc.problem(("workload",), f"workload is missing '{key}'", key=True)
-                for key in _WORKLOAD_REQUIRED if key not in workload]
-    for key in ("requests_per_day", "input_tokens", "output_tokens", "peak_factor"):
-        value = workload.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
-            problems.append(doc.problem(("workload", key), f"workload.{key} must be a positive number"))
-    latency = workload.get("latency")
-    if latency is not None:
-        if not isinstance(latency, dict):
-            problems.append(doc.problem(("workload", "latency"), "workload.latency must be a mapping"))
-        else:
-            for key, value in latency.items():
-                if key not in ("ttft_ms", "tpot_ms"):
-                    from advisor.errors import did_you_mean
-                    problems.append(doc.problem(("workload", "latency", key), f"unknown key '{key}'",
-                                                did_you_mean(str(key), ["ttft_ms", "tpot_ms"]), key=True))
-                elif isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                    problems.append(doc.problem(("workload", "latency", key),
-                                                f"workload.latency.{key} must be a positive number"))
-    model = workload.get("model")
-    if known_models and model is not None and model not in known_models:
-        from advisor.errors import did_you_mean
-        problems.append(doc.problem(("workload", "model"), f"unknown model '{model}'",
-                                    did_you_mean(str(model), known_models)))
-    if problems:
-        raise InputError(sorted(problems, key=lambda p: (p.line or 0, p.column or 0)))
-    return workload
+    workload = profile_from_data(doc.data, doc).workload
+    if known_models and workload.model not in known_models:
+        raise InputError([doc.problem(("workload", "model"), f"unknown model '{workload.model}'",
+                                      did_you_mean(workload.model, known_models)
+                                      or "see catalog/models.yaml")])
+    return workload.model_dump()
