@@ -104,11 +104,28 @@ def evaluate(profile: str, rules_dir: str | None, catalog_dir: str | None,
              templates_dir: str | None, fmt: str, output: str | None, page_size: str | None,
              neutral: bool, as_of: str | None, engine: str, seed: int | None) -> None:
     """Evaluate PROFILE and print the advisory briefing."""
+    on = parse_date(as_of)
+    worker = None
+    if fmt in ("html", "pdf", "all"):
+        # charts are drawn by a second process, which loads matplotlib now
+        from advisor.report.chartworker import ChartWorker
+
+        worker = ChartWorker()
+    try:
+        _evaluate(profile, rules_dir, catalog_dir, templates_dir, fmt, output, page_size,
+                  neutral, on, engine, seed, worker)
+    finally:
+        if worker is not None:
+            worker.close()
+
+
+def _evaluate(profile: str, rules_dir: str | None, catalog_dir: str | None,
+              templates_dir: str | None, fmt: str, output: str | None, page_size: str | None,
+              neutral: bool, on: dt.date, engine: str, seed: int | None, worker: Any) -> None:
     from advisor.decision import evaluate as run
     from advisor.profile import load_profile
     from advisor.workspace import load_workspace
 
-    on = parse_date(as_of)
     loaded = load_profile(profile)
     ws = load_workspace(rules_dir, catalog_dir, templates_dir)
     decision = run(loaded.profile, ws.ruleset, ws.options, ws.jurisdictions, on=on,
@@ -124,7 +141,8 @@ def evaluate(profile: str, rules_dir: str | None, catalog_dir: str | None,
 
     emit(decision, fmt=fmt, output=output, templates_dir=ws.templates_dir,
          catalog_dir=ws.catalog_dir, neutral=neutral,
-         page_size=page_size or default_page_size(loaded.profile.organisation.hq_country))
+         page_size=page_size or default_page_size(loaded.profile.organisation.hq_country),
+         drawer=worker.draw if worker is not None else None)
     sys.exit(EXIT_OK if decision.any_usable else EXIT_NONE_USABLE)
 
 

@@ -176,3 +176,18 @@ def test_every_example_renders_to_html(runner, name: str) -> None:  # type: igno
     assert r.output.startswith("<!DOCTYPE html>") and 'id="provenance"' in r.output
     if name == "startup-public-data":  # self-hosting cannot be costed in SG: say so
         assert "Not costed:" in r.output and "no engineer salary for SG" in r.output
+
+
+def test_chart_worker_draws_the_same_charts_and_falls_back(workspace) -> None:  # type: ignore[no-untyped-def]
+    from advisor.report.briefing import run_chart_jobs
+    from advisor.report.chartworker import ChartWorker
+
+    jobs = [("tl", "obligations_timeline", ("2026-11-30", "2029-11-30",
+                                            [("2027-12-02", "AIA-HIGH-RISK-DEPLOYER")], "svg"))]
+    with ChartWorker() as worker:
+        worker.prefetch(jobs)
+        assert worker.draw(jobs) == run_chart_jobs(jobs)
+        bad = [("x", "no_such_chart", ())]
+        with pytest.raises(AttributeError):  # the worker reports, the in-process retry raises
+            worker.draw(bad)
+        assert worker.draw(jobs) == run_chart_jobs(jobs)  # still works, in-process

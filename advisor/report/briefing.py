@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Callable, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict
 
@@ -165,7 +165,9 @@ def _would_change(decision: Decision) -> list[str]:
 
 
 def build_briefing(decision: Decision, *, tradeoffs: Optional[Tradeoffs], neutral: bool,
-                   page_size: str, charts: bool = True, chart_format: str = "svg") -> Briefing:
+                   page_size: str, charts: bool = True, chart_format: str = "svg",
+                   drawer: Optional[Callable[[list[ChartJob]], dict[str, Any]]] = None
+                   ) -> Briefing:
     view = build_view(decision)
     headline, why = _headline(decision, neutral)
     excluded = [(o, next(f for f in o.findings if f.effect == "exclude"))
@@ -209,27 +211,42 @@ def build_briefing(decision: Decision, *, tradeoffs: Optional[Tradeoffs], neutra
     b.cost_focus = next((o for o in ranked if o.id == rec_id), ranked[0] if ranked else None)
     b.sizing_rows = [sizing_row(o) for o in ranked]
     if charts:
-        b.charts = draw_charts(decision, b, chart_format)
+        b.charts = draw_charts(decision, b, chart_format, drawer)
     return b
 
 
-def draw_charts(decision: Decision, b: Briefing, fmt: str) -> dict[str, Any]:
-    """Every chart the data supports, by name (SVG text or PNG bytes)."""
+#: A chart to draw: (name, function of advisor.report.charts, arguments). Plain
+#: data only, so a job can be drawn in another process (see chartworker).
+ChartJob = tuple[str, str, tuple[Any, ...]]
+
+
+def run_chart_jobs(jobs: list[ChartJob]) -> dict[str, Any]:
     from advisor.report import charts
 
-    out: dict[str, Any] = {}
+    return {name: getattr(charts, fn)(*args) for name, fn, args in jobs}
+
+
+def chart_jobs(decision: Decision, b: Briefing, fmt: str) -> list[ChartJob]:
+    """Every chart the data supports."""
+    jobs: list[ChartJob] = []
     if b.tradeoffs and b.tradeoff_rows:
-        out["tradeoffs"] = charts.tradeoff_heatmap(
+        jobs.append(("tradeoffs", "tradeoff_heatmap", (
             [r[0] for r in b.tradeoff_rows], [k.replace("_", " ") for k in b.tradeoffs.dimensions],
-            [r[1] for r in b.tradeoff_rows], fmt)
+            [r[1] for r in b.tradeoff_rows], fmt)))
     if decision.upcoming_obligations:
         horizon = decision.recommendation or {}
         end = horizon.get("horizon_end") or _horizon_end(decision)
-        out["timeline"] = charts.obligations_timeline(
+        jobs.append(("timeline", "obligations_timeline", (
             decision.evaluated_on.isoformat(), end,
-            [(u.effective_from.isoformat(), u.rule_id) for u in decision.upcoming_obligations], fmt)
-    out.update(cost_charts(decision, fmt))
-    return out
+            [(u.effective_from.isoformat(), u.rule_id) for u in decision.upcoming_obligations], fmt)))
+    return jobs + cost_chart_jobs(decision, fmt)
+
+
+def draw_charts(decision: Decision, b: Briefing, fmt: str,
+                drawer: Optional[Callable[[list[ChartJob]], dict[str, Any]]] = None
+                ) -> dict[str, Any]:
+    """Every chart the data supports, by name (SVG text or PNG bytes)."""
+    return (drawer or run_chart_jobs)(chart_jobs(decision, b, fmt))
 
 
 def _horizon_end(decision: Decision) -> str:
@@ -239,41 +256,43 @@ def _horizon_end(decision: Decision) -> str:
 
 def cost_charts(decision: Decision, fmt: str) -> dict[str, Any]:
     """Cost charts, drawn when the decision carries TCO figures."""
-    from advisor.report import charts
+    return run_chart_jobs(cost_chart_jobs(decision, fmt))
 
+
+def cost_chart_jobs(decision: Decision, fmt: str) -> list[ChartJob]:
     ranked = sorted((o for o in decision.options if o.rank is not None and o.tco),
                     key=lambda o: o.rank or 0)
     if not ranked:
-        return {}
-    out: dict[str, Any] = {}
-    currency = str(ranked[0].tco.get("currency", ""))  # type: ignore[union-attr]
-    yearly = {o.id: [float(y) for y in o.tco.get("yearly", [])] for o in ranked  # type: ignore[union-attr]
-              if o.tco.get("yearly")}  # type: ignore[union-attr]
+        return []
+    jobs: list[ChartJob] = []
+    tcos = [o.tco or {} for o in ranked]
+    currency = str(tcos[0].get("currency", ""))
+    yearly = {o.id: [float(y) for y in t.get("yearly", [])] for o, t in zip(ranked, tcos)
+              if t.get("yearly")}
     if yearly:
-        out["cumulative"] = charts.cumulative_cost(yearly, currency, fmt)
+        jobs.append(("cumulative", "cumulative_cost", (yearly, currency, fmt)))
     comps = component_groups(ranked)
     if comps:
-        out["components"] = charts.stacked_components([o.id for o in ranked], comps, currency, fmt)
-    if all(o.tco.get(k) is not None for o in ranked for k in ("p10", "p50", "p90")):  # type: ignore[union-attr]
-        out["ranges"] = charts.ranges([o.id for o in ranked],
-                                      [float(o.tco["p10"]) for o in ranked],  # type: ignore[index]
-                                      [float(o.tco["p50"]) for o in ranked],  # type: ignore[index]
-                                      [float(o.tco["p90"]) for o in ranked],  # type: ignore[index]
-                                      currency, fmt)
+        jobs.append(("components", "stacked_components", ([o.id for o in ranked], comps, currency,
+                                                           fmt)))
+    if all(t.get(k) is not None for t in tcos for k in ("p10", "p50", "p90")):
+        jobs.append(("ranges", "ranges", ([o.id for o in ranked],
+                                          [float(t["p10"]) for t in tcos],
+                                          [float(t["p50"]) for t in tcos],
+                                          [float(t["p90"]) for t in tcos], currency, fmt)))
     rec = decision.recommendation or {}
     tornado = rec.get("tornado")
     if tornado:
-        out["tornado"] = charts.tornado([t.get("label", t["input"]) for t in tornado],
-                                        [float(t["low"]) for t in tornado],
-                                        [float(t["high"]) for t in tornado],
-                                        float(rec.get("tco_base", tornado[0].get("base", 0))),
-                                        currency, fmt)
-    curves = {o.id: (o.tco["utilisation_curve"]["utilisation"],  # type: ignore[index]
-                     o.tco["utilisation_curve"]["per_million_tokens"])  # type: ignore[index]
-              for o in ranked if o.tco.get("utilisation_curve")}  # type: ignore[union-attr]
+        jobs.append(("tornado", "tornado", ([t.get("label", t["input"]) for t in tornado],
+                                            [float(t["low"]) for t in tornado],
+                                            [float(t["high"]) for t in tornado],
+                                            float(rec.get("tco_base", tornado[0].get("base", 0))),
+                                            currency, fmt)))
+    curves = {o.id: (t["utilisation_curve"]["utilisation"], t["utilisation_curve"]["per_million_tokens"])
+              for o, t in zip(ranked, tcos) if t.get("utilisation_curve")}
     if curves:
-        out["utilisation"] = charts.unit_cost_vs_utilisation(curves, currency, fmt)
-    return out
+        jobs.append(("utilisation", "unit_cost_vs_utilisation", (curves, currency, fmt)))
+    return jobs
 
 
 def _component_label(name: str) -> str:

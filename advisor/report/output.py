@@ -12,7 +12,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from advisor.decision import Decision
 from advisor.errors import InputError
@@ -51,8 +51,15 @@ def _check_file_target(output: str) -> Path:
 
 
 def emit(decision: Decision, *, fmt: str, output: Optional[str], templates_dir: Path,
-         catalog_dir: Path, page_size: str, neutral: bool) -> None:
+         catalog_dir: Path, page_size: str, neutral: bool, drawer: Any = None) -> None:
     from advisor.report import render
+
+    if fmt in ("pdf", "all"):
+        prefetch = getattr(drawer, "__self__", None)
+        if prefetch is not None and hasattr(prefetch, "prefetch"):
+            # start the SVG charts in the worker, then load WeasyPrint meanwhile
+            prefetch.prefetch(render.html_chart_jobs(decision, catalog_dir, neutral=neutral))
+        import weasyprint  # noqa: F401
 
     if fmt == "all":
         if not output:
@@ -66,12 +73,12 @@ def emit(decision: Decision, *, fmt: str, output: Optional[str], templates_dir: 
         # render everything first, write only when all succeeded
         files: dict[str, bytes] = {}
         md, images = render.render_markdown_with_charts(decision, templates_dir, catalog_dir,
-                                                        neutral=neutral)
+                                                        neutral=neutral, drawer=drawer)
         files["report.md"] = md.encode("utf-8")
         for name, png in images.items():
             files[f"charts/{name}"] = png
         html = render.render_html(decision, templates_dir, catalog_dir, page_size=page_size,
-                                  neutral=neutral)
+                                  neutral=neutral, drawer=drawer)
         files["report.html"] = html.encode("utf-8")
         files["report.pdf"] = render.render_pdf(html, decision)
         files["decision.json"] = render.render_json(decision).encode("utf-8")
@@ -88,10 +95,10 @@ def emit(decision: Decision, *, fmt: str, output: Optional[str], templates_dir: 
         data = render.render_markdown(decision, templates_dir, neutral=neutral).encode("utf-8")
     elif fmt == "html":
         data = render.render_html(decision, templates_dir, catalog_dir, page_size=page_size,
-                                  neutral=neutral).encode("utf-8")
+                                  neutral=neutral, drawer=drawer).encode("utf-8")
     elif fmt == "pdf":
         html = render.render_html(decision, templates_dir, catalog_dir, page_size=page_size,
-                                  neutral=neutral)
+                                  neutral=neutral, drawer=drawer)
         data = render.render_pdf(html, decision)
         if not output or output == "-":
             if sys.stdout.isatty():

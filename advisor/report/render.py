@@ -76,29 +76,42 @@ def render_markdown(decision: Decision, templates_dir: Optional[Path] = None, *,
 
 
 def _briefing(decision: Decision, catalog_dir: Path, *, neutral: bool, page_size: str,
-              chart_format: str):  # type: ignore[no-untyped-def]
+              chart_format: str, drawer: Any = None):  # type: ignore[no-untyped-def]
     from advisor.report.briefing import build_briefing, load_tradeoffs
 
     return build_briefing(decision, tradeoffs=load_tradeoffs(catalog_dir), neutral=neutral,
-                          page_size=page_size, chart_format=chart_format)
+                          page_size=page_size, chart_format=chart_format, drawer=drawer)
 
 
 def render_markdown_with_charts(decision: Decision, templates_dir: Path, catalog_dir: Path, *,
-                                neutral: bool) -> tuple[str, dict[str, bytes]]:
+                                neutral: bool, drawer: Any = None
+                                ) -> tuple[str, dict[str, bytes]]:
     """Markdown plus PNG charts to write beside it (charts/NAME.png)."""
-    b = _briefing(decision, catalog_dir, neutral=neutral, page_size="A4", chart_format="png")
+    b = _briefing(decision, catalog_dir, neutral=neutral, page_size="A4", chart_format="png",
+                  drawer=drawer)
     images = {f"{name}.png": data for name, data in b.charts.items()}
     md = render_markdown(decision, templates_dir, neutral=neutral,
                          images={name: f"charts/{name}.png" for name in b.charts})
     return md, images
 
 
+def html_chart_jobs(decision: Decision, catalog_dir: Path, *, neutral: bool) -> list[Any]:
+    """The chart jobs render_html will draw, to start them early in a worker."""
+    from advisor.report.briefing import build_briefing, chart_jobs, load_tradeoffs
+
+    briefing = build_briefing(decision, tradeoffs=load_tradeoffs(catalog_dir), neutral=neutral,
+                              page_size="A4", charts=False)
+    return chart_jobs(decision, briefing, "svg")
+
+
 def render_html(decision: Decision, templates_dir: Optional[Path], catalog_dir: Path, *,
-                page_size: str = "a4", neutral: bool = False) -> str:
+                page_size: str = "a4", neutral: bool = False, drawer: Any = None) -> str:
+    """The HTML briefing; ``drawer`` draws the charts (default: in-process)."""
     from advisor.report.output import PAGE_SIZES
 
     b = _briefing(decision, catalog_dir, neutral=neutral,
-                  page_size=PAGE_SIZES.get(page_size, page_size), chart_format="svg")
+                  page_size=PAGE_SIZES.get(page_size, page_size), chart_format="svg",
+                  drawer=drawer)
     directory = templates_dir or default_templates_dir()
     return _render(directory, "report.html.j2", True, b=b)
 
