@@ -58,7 +58,7 @@ def emit(decision: Decision, *, fmt: str, output: Optional[str], templates_dir: 
         prefetch = getattr(drawer, "__self__", None)
         if prefetch is not None and hasattr(prefetch, "prefetch"):
             # start the SVG charts in the worker, then load WeasyPrint meanwhile
-            prefetch.prefetch(render.html_chart_jobs(decision, catalog_dir, neutral=neutral))
+            prefetch.prefetch(render.chart_jobs_for(decision, catalog_dir, neutral=neutral))
         import weasyprint  # noqa: F401
 
     if fmt == "all":
@@ -72,15 +72,21 @@ def emit(decision: Decision, *, fmt: str, output: Optional[str], templates_dir: 
             raise InputError.single(output, f"folder {folder.parent} does not exist")
         # render everything first, write only when all succeeded
         files: dict[str, bytes] = {}
+        # HTML first: it collects the SVG charts the worker was given above
+        html = render.render_html(decision, templates_dir, catalog_dir, page_size=page_size,
+                                  neutral=neutral, drawer=drawer)
+        files["report.html"] = html.encode("utf-8")
+        prefetch = getattr(drawer, "__self__", None)
+        if prefetch is not None and hasattr(prefetch, "prefetch"):
+            # the PNG charts for the Markdown are drawn while WeasyPrint lays out the PDF
+            prefetch.prefetch(render.chart_jobs_for(decision, catalog_dir, neutral=neutral,
+                                                    fmt="png"))
+        files["report.pdf"] = render.render_pdf(html, decision)
         md, images = render.render_markdown_with_charts(decision, templates_dir, catalog_dir,
                                                         neutral=neutral, drawer=drawer)
         files["report.md"] = md.encode("utf-8")
         for name, png in images.items():
             files[f"charts/{name}"] = png
-        html = render.render_html(decision, templates_dir, catalog_dir, page_size=page_size,
-                                  neutral=neutral, drawer=drawer)
-        files["report.html"] = html.encode("utf-8")
-        files["report.pdf"] = render.render_pdf(html, decision)
         files["decision.json"] = render.render_json(decision).encode("utf-8")
         folder.mkdir(exist_ok=True)
         for rel, data in files.items():

@@ -95,13 +95,15 @@ def render_markdown_with_charts(decision: Decision, templates_dir: Path, catalog
     return md, images
 
 
-def html_chart_jobs(decision: Decision, catalog_dir: Path, *, neutral: bool) -> list[Any]:
-    """The chart jobs render_html will draw, to start them early in a worker."""
+def chart_jobs_for(decision: Decision, catalog_dir: Path, *, neutral: bool,
+                   fmt: str = "svg") -> list[Any]:
+    """The chart jobs a rendering will draw, to start them early in a worker
+    (svg for HTML and PDF, png beside the Markdown)."""
     from advisor.report.briefing import build_briefing, chart_jobs, load_tradeoffs
 
     briefing = build_briefing(decision, tradeoffs=load_tradeoffs(catalog_dir), neutral=neutral,
                               page_size="A4", charts=False)
-    return chart_jobs(decision, briefing, "svg")
+    return chart_jobs(decision, briefing, fmt)
 
 
 def render_html(decision: Decision, templates_dir: Optional[Path], catalog_dir: Path, *,
