@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from advisor.countries import check_code
 from advisor.resources import catalog_file
 from advisor.errors import InputError
-from advisor.validation import validate_document
+from advisor.validation import check_unique_ids, validate_document
 from advisor.yamlload import load_file
 
 #: The stable option ids, in the order reports list them.
@@ -109,14 +109,7 @@ def load_options(catalog_dir: Path) -> OptionCatalog:
     path = catalog_file(catalog_dir, "options.yaml")
     doc = load_file(path, what="options catalog")
     catalog = validate_document(OptionCatalog, doc)
-    seen: dict[str, int] = {}
-    problems = []
-    for i, opt in enumerate(catalog.options):
-        if opt.id in seen:
-            problems.append(doc.problem(("options", i, "id"), f"duplicate option id '{opt.id}'"))
-        seen[opt.id] = i
-    if problems:
-        raise InputError(problems)
+    check_unique_ids(doc, "options", [o.id for o in catalog.options], "option")
     return catalog
 
 

@@ -26,7 +26,7 @@ from advisor.conditions import ConditionParser, Leaf, Node
 from advisor.errors import InputError, Problem, did_you_mean, one_of
 from advisor.fields import FieldRegistry
 from advisor.options import OptionCatalog
-from advisor.validation import validate_document
+from advisor.validation import check_unique_ids, validate_document
 from advisor.yamlload import Document, load_file
 
 Effect = Literal["exclude", "conditional", "warn"]
@@ -162,15 +162,8 @@ class RuleSet:
 def load_controls(path: Path) -> dict[str, ControlSpec]:
     doc = load_file(path, what="controls file")
     spec = validate_document(ControlsFileSpec, doc)
-    controls: dict[str, ControlSpec] = {}
-    problems = []
-    for i, c in enumerate(spec.controls):
-        if c.id in controls:
-            problems.append(doc.problem(("controls", i, "id"), f"duplicate control id '{c.id}'"))
-        controls[c.id] = c
-    if problems:
-        raise InputError(problems)
-    return controls
+    check_unique_ids(doc, "controls", [c.id for c in spec.controls], "control")
+    return {c.id: c for c in spec.controls}
 
 
 class _RuleFileLoader:

@@ -121,3 +121,15 @@ def validate_document(model: type[M], doc: Document, data: Any = None,
         return model.model_validate(doc.data if data is None else data)
     except pydantic.ValidationError as exc:
         raise InputError(problems_from_validation(exc, doc, model, base)) from None
+
+
+def check_unique_ids(doc: Document, section: str, ids: list[str], what: str) -> None:
+    """Every id of a list appears once; a repeat is reported at its line."""
+    seen: set[str] = set()
+    problems = []
+    for i, item_id in enumerate(ids):
+        if item_id in seen:
+            problems.append(doc.problem((section, i, "id"), f"duplicate {what} id '{item_id}'"))
+        seen.add(item_id)
+    if problems:
+        raise InputError(problems)
