@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 
 import yaml
 
 from advisor.errors import InputError, did_you_mean
+from advisor.rules import Rule
 from advisor.workspace import load_workspace
 
 
@@ -24,15 +26,26 @@ def list_rules(rules_dir: str | None, catalog_dir: str | None, regime: str | Non
             "effective_until": r.spec.effective_until.isoformat() if r.spec.effective_until else None,
             "source": f"{r.file}:{r.line}", "tests": len(r.spec.tests),
         } for r in rules], indent=2) + "\n"
-    counts = Counter(r.regime for r in rules)
+    # grouped the way the library is filed: one heading per rule file, naming
+    # the regimes it holds (50 regimes would make 50 one-line headings)
+    by_file: dict[str, list[Rule]] = {}
+    for r in rules:
+        by_file.setdefault(Path(r.file).stem, []).append(r)
     lines = []
-    for name in sorted(counts):
-        lines.append(f"{name} ({counts[name]})")
-        for r in sorted((r for r in rules if r.regime == name), key=lambda r: r.id):
+    for stem in sorted(by_file):
+        group = sorted(by_file[stem], key=lambda r: r.id)
+        regimes = sorted(Counter(r.regime for r in group))
+        lines.append(f"{stem} ({len(group)}): {'; '.join(regimes)}")
+        for r in group:
             since = f"  [from {r.spec.effective_from}]" if r.spec.effective_from else ""
             lines.append(f"  {r.id:<40} {r.spec.title}{since}")
     tests = sum(len(r.spec.tests) for r in rules)
-    lines.append(f"\n{len(rules)} rules in {len(counts)} regimes, {tests} test cases")
+    regime_count = len({r.regime for r in rules})
+    def plural(n: int, word: str) -> str:
+        return f"{n} {word}{'' if n == 1 else 's'}"
+
+    lines.append(f"\n{plural(len(rules), 'rule')} in {plural(len(by_file), 'file')} "
+                 f"({plural(regime_count, 'regime')}), {plural(tests, 'test case')}")
     return "\n".join(lines) + "\n"
 
 
