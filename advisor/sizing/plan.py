@@ -25,7 +25,7 @@ _TP_CHOICES = (1, 2, 4, 8, 16, 32, 64)
 _MAX_PP = 16
 #: Parameters whose provenance a sizing result lists (the ones that move the answer).
 _CITED_PARAMETERS = ("gpu_memory_utilization", "runtime_reserve_gib", "mbu", "mfu_prefill", "mfu_decode",
-                     "step_overhead_us_per_layer", "tpot_p99_factor", "max_batch")
+                     "step_overhead_us_per_layer", "tpot_p99_factor", "max_batch", "moe_expert_us")
 
 
 def _cli_error(message: str, hint: str | None = None) -> InputError:
@@ -136,7 +136,8 @@ def _assumptions(inst: Instance) -> list[str]:
     if inst.model.attention == "mla" and inst.gpus > 1:
         notes.append("MLA latent KV stored once per sequence (attention data-parallel across ranks)")
     if inst.model.moe is not None:
-        notes.append("MoE experts read per step follow uniform routing: 1 - (1 - k/E)^batch per layer")
+        notes.append("MoE experts read per step follow uniform routing: 1 - (1 - k/E)^batch per layer, "
+                     "each touched expert adding a fixed per-GPU cost (experts spread over the TP group)")
     if inst.precision not in inst.gpu.tflops:
         notes.append(f"{inst.gpu.name} has no {inst.precision} tensor cores: weight-only quantisation, "
                      f"compute at {next(k for k in ('fp8', 'bf16') if k in inst.gpu.tflops)}")

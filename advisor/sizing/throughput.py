@@ -12,7 +12,13 @@ factors (docs/calibration.md). Per decode step of ``B`` sequences:
   experts, so MoE decode at real batch sizes reads almost all experts (tools
   that charge only active parameters over-predict MoE throughput);
 * compute time = (2 x active params + attention) FLOPs / (peak x ``mfu_decode``);
-* plus tensor-parallel all-reduces and a fixed per-layer step overhead.
+* plus tensor-parallel all-reduces and a fixed per-layer step overhead;
+* for mixture-of-experts, a fixed cost per routed expert a GPU runs per layer
+  (``moe_expert_us``; experts spread over the tensor-parallel group, as in expert
+  parallelism). Many small expert GEMMs do not reach the bandwidth of one large
+  GEMM (tile padding, routing, permutation, per-expert scheduling), so a model
+  with 128-256 experts pays a cost the roofline misses while one with 8 barely
+  does. Fitted on the MoE rows with the dense parameters held fixed.
 
 Prefill of a request costs ``2 x active params x ISL`` plus causal attention
 FLOPs at ``mfu_prefill``. In an aggregated engine prefill and decode share the
@@ -57,6 +63,7 @@ class Params:
     max_batch: float
     allreduce_latency_us: float
     link_efficiency: float
+    moe_expert_us: float
 
     @classmethod
     def from_catalog(cls, catalog: Catalog, **overrides: float) -> "Params":
@@ -139,7 +146,15 @@ class Instance:
             per_allreduce = p.allreduce_latency_us * 1e-6 + 2.0 * (self.tp - 1) / self.tp * message / link
             t_comm = 2.0 * layers * per_allreduce
         t_fixed = layers * p.step_overhead_us_per_layer * 1e-6
-        return max(t_mem, t_comp) + t_comm + t_fixed
+        return max(t_mem, t_comp) + t_comm + t_fixed + self.moe_step_time(batch)
+
+    def moe_step_time(self, batch: float) -> float:
+        """Fixed cost of the expert GEMMs one GPU runs per step (experts spread over the TP group)."""
+        moe = self.model.moe
+        if moe is None or self.params.moe_expert_us == 0.0:
+            return 0.0
+        touched = moe.experts * self.expert_fraction(batch) / min(self.tp, moe.experts)
+        return moe.moe_layers / self.pp * touched * self.params.moe_expert_us * 1e-6
 
     def step_time(self, batch: float, context: float) -> float:
         """Time per output token of one sequence in a full batch of ``batch`` (no prefill)."""
