@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from advisor import vocabulary as V
 from advisor.countries import check_code, country_of
@@ -33,11 +33,17 @@ class _Strict(BaseModel):
 
 
 def _dedupe(values: list[Any]) -> list[Any]:
+    """Keep the first occurrence of each value, in order (a repeat is harmless)."""
     seen: list[Any] = []
     for v in values:
         if v not in seen:
             seen.append(v)
     return seen
+
+
+_T = TypeVar("_T")
+#: A list field whose repeated values are dropped (keeping the first).
+Unique = Annotated[_T, AfterValidator(_dedupe)]
 
 
 class Organisation(_Strict):
@@ -49,8 +55,8 @@ class Organisation(_Strict):
         default=None, description="Country of the ultimate parent. Default: hq_country")
     is_us_person: Optional[bool] = Field(
         default=None, description="Default: true when hq_country is US or a US state")
-    sectors: list[Sector] = Field(min_length=1)
-    flags: list[EntityFlag] = Field(default_factory=list)
+    sectors: Unique[list[Sector]] = Field(min_length=1)
+    flags: Unique[list[EntityFlag]] = Field(default_factory=list)
 
     @field_validator("hq_country", "parent_country")
     @classmethod
@@ -62,10 +68,6 @@ class Organisation(_Strict):
     def _countries(cls, v: list[str]) -> list[str]:
         return _dedupe([check_code(c) for c in v])
 
-    @field_validator("sectors", "flags")
-    @classmethod
-    def _unique(cls, v: list[str]) -> list[str]:
-        return _dedupe(v)
 
     @model_validator(mode="after")
     def _defaults(self) -> "Organisation":
@@ -80,7 +82,7 @@ class Organisation(_Strict):
 
 
 class Data(_Strict):
-    categories: list[DataCategory] = Field(min_length=1)
+    categories: Unique[list[DataCategory]] = Field(min_length=1)
     subject_jurisdictions: list[str] = Field(
         min_length=1, description="ISO codes of where data subjects are, or 'EEA'")
     subject_volumes: dict[str, Annotated[int, Field(ge=0)]] = Field(
@@ -90,10 +92,6 @@ class Data(_Strict):
     us_federal_impact: Literal[V.US_FEDERAL_IMPACT] = "none"  # type: ignore[valid-type]
     dod_impact_level: Literal[V.DOD_IMPACT_LEVELS] = "none"  # type: ignore[valid-type]
 
-    @field_validator("categories")
-    @classmethod
-    def _unique(cls, v: list[str]) -> list[str]:
-        return _dedupe(v)
 
     @field_validator("subject_jurisdictions")
     @classmethod
@@ -107,16 +105,12 @@ class Data(_Strict):
 
 
 class AI(_Strict):
-    use_cases: list[UseCase] = Field(min_length=1)
+    use_cases: Unique[list[UseCase]] = Field(min_length=1)
     critical_or_important_function: bool = False
     ai_act_role: Literal[V.AI_ACT_ROLES] = "deployer"  # type: ignore[valid-type]
     customisation: Literal[V.CUSTOMISATION] = "prompting_rag"  # type: ignore[valid-type]
     model_source: Literal[V.MODEL_SOURCES] = "open_weights"  # type: ignore[valid-type]
 
-    @field_validator("use_cases")
-    @classmethod
-    def _unique(cls, v: list[str]) -> list[str]:
-        return _dedupe(v)
 
 
 class Latency(_Strict):
