@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from advisor import __version__
 from advisor.engine import reference
 from advisor.engine.facts import build_facts
-from advisor.options import Jurisdictions, OptionCatalog
+from advisor.catalog.options import Jurisdictions, OptionCatalog
 from advisor.profile import Profile
-from advisor.rules import EFFECTS, Rule, RuleSet
+from advisor.rules.library import EFFECTS, Rule, RuleSet
 
 DECISION_SCHEMA_VERSION: Literal[1] = 1
 Status = Literal["viable", "conditional", "excluded"]

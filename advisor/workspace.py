@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from advisor.options import Jurisdictions, OptionCatalog, load_jurisdictions, load_options
+from advisor.catalog.options import Jurisdictions, OptionCatalog, load_jurisdictions, load_options
 from advisor.resources import default_catalog_dir, default_rules_dir, default_templates_dir
-from advisor.rules import RuleSet, load_ruleset
+from advisor.rules.library import RuleSet, load_ruleset
 
 
 @dataclass(frozen=True)

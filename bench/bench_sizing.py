@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from advisor.sizing.calibration import format_report, load_rows, report  # noqa: E402
-from advisor.sizing.catalog import Catalog  # noqa: E402
+from advisor.catalog.costdata import Catalog  # noqa: E402
 from advisor.sizing.plan import plan_capacity, plan_workload, size_fixed  # noqa: E402
 from advisor.sizing.throughput import Params  # noqa: E402
 

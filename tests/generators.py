@@ -6,9 +6,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from advisor import vocabulary as V
-from advisor.conditions import OPERATORS
-from advisor.fields import LIST_KINDS, FieldRegistry, FieldSpec
+from advisor.profile import vocabulary as V
+from advisor.rules.conditions import OPERATORS
+from advisor.rules.fields import LIST_KINDS, FieldRegistry, FieldSpec
 
 COUNTRIES = ["FR", "DE", "NL", "IE", "US", "US-CA", "GB", "CH", "CN", "RU", "IN", "SG", "BR",
              "JP", "NO", "EEA"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from advisor.sizing.calibration import FIT_ROUNDS, load_rows, report
-from advisor.sizing.catalog import Catalog
+from advisor.catalog.costdata import Catalog
 from advisor.sizing.throughput import Params
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -15,10 +15,10 @@ import yaml
 
 from advisor.decision import fire
 from advisor.engine.facts import build_facts
-from advisor.fields import FieldRegistry
+from advisor.rules.fields import FieldRegistry
 from advisor.profile import profile_from_data
 from advisor.resources import default_rules_dir
-from advisor.rules import load_ruleset
+from advisor.rules.library import load_ruleset
 from advisor.yamlload import Document
 from tests.generators import random_option_selector, random_profile, random_rule_condition
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from advisor.ruletest import coverage_problems, run_case
+from advisor.rules.testing import coverage_problems, run_case
 from advisor.workspace import load_workspace
 
 _WS = load_workspace()

@@ -9,11 +9,11 @@ from pathlib import Path
 import yaml
 
 from advisor.cli import main
-from advisor.options import load_options
+from advisor.catalog.options import load_options
 from advisor.resources import default_catalog_dir, default_rules_dir
-from advisor.ruledocs import render_rules_docs
-from advisor.rules import load_ruleset
-from advisor.ruletest import merge
+from advisor.rules.docs import render_rules_docs
+from advisor.rules.library import load_ruleset
+from advisor.rules.testing import merge
 from advisor.profile import profile_from_data
 from advisor.engine.facts import build_facts
 from advisor.decision import fire, resolve
@@ -47,7 +47,7 @@ def _effects(tmp_path: Path, extra_option: dict, profile_fragment: dict, rule_id
     doc["options"].append(extra_option)
     (catalog / "options.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
     options = load_options(catalog)
-    from advisor.options import load_jurisdictions
+    from advisor.catalog.options import load_jurisdictions
     jurisdictions = load_jurisdictions(catalog)
     ruleset = load_ruleset(default_rules_dir(), options)
     data = merge(ruleset.test_profile, profile_fragment)

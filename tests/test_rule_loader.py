@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from advisor.errors import InputError
-from advisor.options import load_options
+from advisor.catalog.options import load_options
 from advisor.resources import default_catalog_dir, default_rules_dir
-from advisor.rules import load_ruleset
+from advisor.rules.library import load_ruleset
 
 GOOD_RULE = """\
 regime: Test

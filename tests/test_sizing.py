@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from advisor.commands.size import size
+from advisor.cli.size import size
 from advisor.errors import InputError
-from advisor.sizing.catalog import Catalog
+from advisor.catalog.costdata import Catalog
 from advisor.sizing.memory import GIB, kv_bytes_per_sequence, kv_bytes_per_token, memory_plan
 from advisor.sizing.plan import plan_capacity, plan_workload, size_fixed
 from advisor.sizing.throughput import Params, make_instance
@@ -237,7 +237,7 @@ def test_cli_unknown_gpu_is_one_line_exit_2() -> None:
 def test_size_module_import_is_light() -> None:
     import subprocess
     import sys
-    code = ("import sys, advisor.commands.size; "
+    code = ("import sys, advisor.cli.size; "
             "print(any(m in sys.modules for m in ('numpy', 'matplotlib', 'pydantic')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
                          env={"PYTHONPATH": str(REPO), "PATH": ""})

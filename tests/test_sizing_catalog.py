@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from advisor.errors import InputError
-from advisor.sizing.catalog import FILES, Catalog, Provenance, load_catalog
+from advisor.catalog.costdata import FILES, Catalog, Provenance, load_catalog
 
 REPO = Path(__file__).resolve().parents[1]
 CATALOG = REPO / "catalog"

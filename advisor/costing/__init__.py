@@ -19,7 +19,7 @@ def load_cost_catalog(directory: str | None = None):  # type: ignore[no-untyped-
     Loading up front keeps :func:`rank_decision` free of file access and reports
     every catalog problem at once.
     """
-    from advisor.sizing.catalog import load_catalog
+    from advisor.catalog.costdata import load_catalog
 
     catalog = load_catalog(directory)
     catalog.validate_all()

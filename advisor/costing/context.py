@@ -18,7 +18,7 @@ from advisor.countries import country_of
 from advisor.costing.ledger import CostUnknown, dec
 from advisor.errors import InputError
 from advisor.profile import Profile
-from advisor.sizing.catalog import Catalog, SourcedValue
+from advisor.catalog.costdata import Catalog, SourcedValue
 
 HOURS_PER_YEAR = 8760  # 730 h/month x 12 (Infracost, Azure)
 DAYS_PER_YEAR = 365

@@ -15,8 +15,8 @@ from typing import Any, Callable
 from advisor.costing.context import HOURS_PER_YEAR, Context, servers_for, vms_for
 from advisor.costing.ledger import Component, CostUnknown, Ledger, dec, money
 from advisor.errors import InputError, did_you_mean
-from advisor.options import Option
-from advisor.sizing.catalog import ApiOffer, CloudOffer
+from advisor.catalog.options import Option
+from advisor.catalog.costdata import ApiOffer, CloudOffer
 
 MILLION = Decimal(1_000_000)
 _PREMIUM_ITEM = {

@@ -17,9 +17,9 @@ from advisor.costing.ledger import CostUnknown, Ledger, break_even_month, dec, m
 from advisor.costing.montecarlo import percentiles, simulate, tornado
 from advisor.decision import Decision, OptionResult
 from advisor.errors import InputError
-from advisor.options import Jurisdictions, OptionCatalog
+from advisor.catalog.options import Jurisdictions, OptionCatalog
 from advisor.profile import Profile
-from advisor.sizing.catalog import Catalog
+from advisor.catalog.costdata import Catalog
 
 DEFAULT_DRAWS = 10_000
 DEFAULT_SEED = 20261130

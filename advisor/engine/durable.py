@@ -52,14 +52,14 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from advisor.conditions import All, Leaf, Node, Not, leaves
+from advisor.rules.conditions import All, Leaf, Node, Not, leaves
 from advisor.engine.facts import FACT_KIND
 
 #: Marks the one profile fact an evaluation asserts for the rule conditions.
 PROFILE_KIND = "advisor_profile_fact"
 from advisor.errors import EvaluationError
-from advisor.fields import LIST_KINDS
-from advisor.rules import RuleSet
+from advisor.rules.fields import LIST_KINDS
+from advisor.rules.library import RuleSet
 
 _LOCK = threading.Lock()
 _SENTINEL = "z_sentinel"

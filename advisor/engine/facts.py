@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from advisor.countries import country_of
-from advisor.fields import DERIVED_FIELDS, LIST_KINDS, PROFILE_FIELDS, FieldSpec
-from advisor.options import Jurisdictions, Option
+from advisor.rules.fields import DERIVED_FIELDS, LIST_KINDS, PROFILE_FIELDS, FieldSpec
+from advisor.catalog.options import Jurisdictions, Option
 from advisor.profile import Profile
-from advisor.vocabulary import NON_PERSONAL_CATEGORIES
+from advisor.profile.vocabulary import NON_PERSONAL_CATEGORIES
 
 #: Marks a fact as an option fact; the engine's sentinel rule matches on it.
 FACT_KIND = "advisor_option_fact"

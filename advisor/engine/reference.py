@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from advisor.conditions import All, Any_, Leaf, Node, Not
-from advisor.fields import LIST_KINDS
+from advisor.rules.conditions import All, Any_, Leaf, Node, Not
+from advisor.rules.fields import LIST_KINDS
 
 _MISSING = object()
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from advisor.decision import Decision, Finding, OptionResult
 from advisor.report.view import ReportView, build_view
 from advisor.resources import catalog_file
-from advisor.validation import validate_document
+from advisor.schemacheck import validate_document
 from advisor.yamlload import load_file
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from advisor.sizing.catalog import Catalog, load_catalog
+from advisor.catalog.costdata import Catalog, load_catalog
 from advisor.sizing.plan import best_system
 from advisor.sizing.throughput import Params
 from advisor.yamlload import load_file

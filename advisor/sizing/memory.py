@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from advisor.sizing.catalog import Catalog, GpuSpec, ModelSpec
+from advisor.catalog.costdata import Catalog, GpuSpec, ModelSpec
 
 GIB = 1024 ** 3
 

@@ -17,7 +17,7 @@ import math
 from typing import Any, Iterator
 
 from advisor.errors import InputError, did_you_mean, one_of
-from advisor.sizing.catalog import PRECISIONS, Catalog, GpuSpec, ModelSpec
+from advisor.catalog.costdata import PRECISIONS, Catalog, GpuSpec, ModelSpec
 from advisor.sizing.memory import GIB, kv_bytes_per_token
 from advisor.sizing.throughput import Instance, Operating, Params, best_operating_point, make_instance
 

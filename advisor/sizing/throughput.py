@@ -34,7 +34,7 @@ from typing import Any
 import math
 from dataclasses import dataclass
 
-from advisor.sizing.catalog import Catalog, GpuSpec, ModelSpec
+from advisor.catalog.costdata import Catalog, GpuSpec, ModelSpec
 from advisor.sizing.memory import MemoryPlan, kv_bytes_per_sequence, memory_plan, weight_bytes
 
 #: Compute precision used when a GPU lacks tensor cores for the weight format

@@ -22,11 +22,11 @@ from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from advisor.conditions import ConditionParser, Leaf, Node
+from advisor.rules.conditions import ConditionParser, Leaf, Node
 from advisor.errors import InputError, Problem, did_you_mean, one_of
-from advisor.fields import FieldRegistry
-from advisor.options import OptionCatalog
-from advisor.validation import check_unique_ids, validate_document
+from advisor.rules.fields import FieldRegistry
+from advisor.catalog.options import OptionCatalog
+from advisor.schemacheck import check_unique_ids, validate_document
 from advisor.yamlload import Document, load_file
 
 Effect = Literal["exclude", "conditional", "warn"]

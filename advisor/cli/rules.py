@@ -1,20 +1,27 @@
-"""Text for the ``advisor rules`` commands (kept out of cli.py so it stays thin)."""
+"""``advisor rules``: list, explain, test and document the rule library."""
 
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from pathlib import Path
 
-import yaml
+from typing import TYPE_CHECKING
 
+import click
+
+from advisor.cli.common import EXIT_NONE_USABLE, catalog_option, guarded, rules_option
 from advisor.errors import InputError, did_you_mean
-from advisor.rules import Rule
-from advisor.workspace import load_workspace
+
+if TYPE_CHECKING:
+    from advisor.rules.library import Rule
 
 
 def list_rules(rules_dir: str | None, catalog_dir: str | None, regime: str | None,
                fmt: str) -> str:
+    from advisor.workspace import load_workspace
+
     ws = load_workspace(rules_dir, catalog_dir)
     rules = [r for r in ws.ruleset.rules
              if regime is None or regime.lower() in r.regime.lower()]
@@ -50,6 +57,8 @@ def list_rules(rules_dir: str | None, catalog_dir: str | None, regime: str | Non
 
 
 def explain_rule(rule_id: str, rules_dir: str | None, catalog_dir: str | None) -> str:
+    from advisor.workspace import load_workspace
+
     ws = load_workspace(rules_dir, catalog_dir)
     try:
         rule = ws.ruleset.get(rule_id)
@@ -68,6 +77,8 @@ def explain_rule(rule_id: str, rules_dir: str | None, catalog_dir: str | None) -
     out.append("\nCitations:")
     out += [f"  - {c.ref}\n    {c.url}" for c in s.citations]
     out.append("\nApplies when:")
+    import yaml
+
     out.append(_indent(yaml.safe_dump(s.when, sort_keys=False, allow_unicode=True), 2))
     out.append("Effects (first matching entry wins for each option):")
     for e in s.effects:
@@ -99,7 +110,9 @@ def _indent(text: str, n: int) -> str:
 
 def test_rules(directory: str | None, catalog_dir: str | None, only: str | None,
                verbose: bool) -> tuple[str, bool]:
-    from advisor.ruletest import coverage_problems, run_all
+    from advisor.rules.testing import coverage_problems, run_all
+
+    from advisor.workspace import load_workspace
 
     ws = load_workspace(directory, catalog_dir)
     if only and only not in {r.id for r in ws.ruleset.rules}:
@@ -118,3 +131,63 @@ def test_rules(directory: str | None, catalog_dir: str | None, only: str | None,
     failed = len(results) - passed
     lines.append(f"{passed} passed, {failed} failed ({len(ws.ruleset.rules)} rules)")
     return "\n".join(lines) + "\n", failed == 0 and not gaps
+
+
+@click.group()
+def rules() -> None:
+    """List, explain and test the rule library."""
+
+
+@rules.command("list")
+@rules_option
+@catalog_option
+@click.option("--regime", default=None, help="Only rules whose regime contains this text.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@guarded
+def rules_list(rules_dir: str | None, catalog_dir: str | None, regime: str | None,
+               fmt: str) -> None:
+    """List the rules, grouped by regime, with counts."""
+    click.echo(list_rules(rules_dir, catalog_dir, regime, fmt), nl=False)
+
+
+@rules.command("explain")
+@click.argument("rule_id")
+@rules_option
+@catalog_option
+@guarded
+def rules_explain(rule_id: str, rules_dir: str | None, catalog_dir: str | None) -> None:
+    """Show one rule: where it lives, its condition, effects, controls and tests."""
+    click.echo(explain_rule(rule_id, rules_dir, catalog_dir), nl=False)
+
+
+@rules.command("test")
+@click.argument("directory", required=False, type=click.Path())
+@catalog_option
+@click.option("--rule", "only", default=None, help="Only this rule's cases.")
+@click.option("-v", "--verbose", is_flag=True, help="List passing cases too.")
+@guarded
+def rules_test(directory: str | None, catalog_dir: str | None, only: str | None,
+               verbose: bool) -> None:
+    """Run every rule's own test cases (exit 1 if any fails)."""
+    text, ok = test_rules(directory, catalog_dir, only, verbose)
+    click.echo(text, nl=False)
+    if not ok:
+        sys.exit(EXIT_NONE_USABLE)
+
+
+@rules.command("docs")
+@rules_option
+@catalog_option
+@click.option("-o", "--output", type=click.Path(), default="docs/rules.md", show_default=True,
+              help="Where to write the Markdown reference ('-' for standard output).")
+@guarded
+def rules_docs(rules_dir: str | None, catalog_dir: str | None, output: str) -> None:
+    """Write the Markdown reference of all rules, grouped by regime."""
+    from advisor.rules.docs import write_rules_docs
+
+    text = write_rules_docs(rules_dir, catalog_dir, None if output == "-" else output)
+    if output == "-":
+        click.echo(text, nl=False)
+    else:
+        click.echo(f"wrote {output}", err=True)

@@ -13,8 +13,8 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from advisor import vocabulary as V
-from advisor.options import OptionAttributes
+from advisor.profile import vocabulary as V
+from advisor.catalog.options import OptionAttributes
 
 #: Field kinds and the Python values they hold in a fact.
 SCALAR_KINDS = frozenset({"text", "country", "bool", "number", "enum", "ordinal"})

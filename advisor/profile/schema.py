@@ -14,10 +14,10 @@ from typing import Annotated, Any, Literal, Optional, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from advisor import vocabulary as V
+from advisor.profile import vocabulary as V
 from advisor.countries import check_code, country_of
 from advisor.errors import InputError
-from advisor.validation import validate_document
+from advisor.schemacheck import validate_document
 from advisor.yamlload import Document, load_file
 
 SCHEMA_VERSION = 1

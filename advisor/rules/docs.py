@@ -14,8 +14,8 @@ from pathlib import Path
 from advisor.engine.facts import option_fact
 from advisor.engine.reference import holds
 from advisor.errors import InputError
-from advisor.options import OptionCatalog
-from advisor.rules import Rule, RuleSet
+from advisor.catalog.options import OptionCatalog
+from advisor.rules.library import Rule, RuleSet
 from advisor.workspace import load_workspace
 
 _EFFECT_MARK = {"exclude": "exclude", "conditional": "conditional", "warn": "warn"}

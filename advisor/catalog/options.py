@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from advisor.countries import check_code
 from advisor.resources import catalog_file
 from advisor.errors import InputError
-from advisor.validation import check_unique_ids, validate_document
+from advisor.schemacheck import check_unique_ids, validate_document
 from advisor.yamlload import load_file
 
 #: The stable option ids, in the order reports list them.

@@ -16,6 +16,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
+import click
+
+from advisor.cli.common import catalog_option, guarded, rules_option
 from advisor.errors import InputError, Problem
 from advisor.yamlload import load_file
 
@@ -49,9 +52,9 @@ def file_kind(path: Path) -> str:
 
 def _check_catalog(folder: Path) -> None:
     """Load every catalog file of ``folder`` (bundled files fill the gaps)."""
-    from advisor.options import load_jurisdictions, load_options
+    from advisor.catalog.options import load_jurisdictions, load_options
     from advisor.report.briefing import load_tradeoffs
-    from advisor.sizing.catalog import load_catalog
+    from advisor.catalog.costdata import load_catalog
 
     problems: list[Problem] = []
     loaders: list[Callable[[], Any]] = [
@@ -85,10 +88,10 @@ def _in_scratch(path: Path, target_name: str, support: list[Path],
 
 
 def _check_one(path: Path, kind: str, rules_dir: str | None, catalog_dir: str | None) -> None:
-    from advisor.options import load_options
+    from advisor.catalog.options import load_options
     from advisor.profile import load_profile
     from advisor.resources import default_catalog_dir, default_rules_dir
-    from advisor.rules import CONTROLS_FILE, TEST_PROFILE_FILE, load_controls, load_ruleset
+    from advisor.rules.library import CONTROLS_FILE, TEST_PROFILE_FILE, load_controls, load_ruleset
 
     catalog = Path(catalog_dir) if catalog_dir else default_catalog_dir()
     if kind == "profile":
@@ -134,3 +137,17 @@ def validate_paths(paths: list[str], rules_dir: str | None,
         except InputError as exc:
             problems.extend(exc.problems)
     return problems, checked
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@rules_option
+@catalog_option
+@guarded
+def validate(files: tuple[str, ...], rules_dir: str | None, catalog_dir: str | None) -> None:
+    """Check profiles, rule files or rule folders; report every error."""
+    problems, checked = validate_paths(list(files), rules_dir, catalog_dir)
+    for line in checked:
+        click.echo(line)
+    if problems:
+        raise InputError(problems)

@@ -18,9 +18,9 @@ from typing import Any
 from advisor.decision import fire, resolve
 from advisor.engine.facts import build_facts
 from advisor.errors import InputError
-from advisor.options import Jurisdictions, OptionCatalog
+from advisor.catalog.options import Jurisdictions, OptionCatalog
 from advisor.profile import profile_from_data
-from advisor.rules import Rule, RuleSet, RuleTestSpec
+from advisor.rules.library import Rule, RuleSet, RuleTestSpec
 from advisor.yamlload import Document
 
 

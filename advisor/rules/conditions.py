@@ -24,7 +24,7 @@ from typing import Any, Union
 
 from advisor.countries import check_code
 from advisor.errors import Problem, did_you_mean, one_of
-from advisor.fields import LIST_KINDS, FieldRegistry, FieldSpec
+from advisor.rules.fields import LIST_KINDS, FieldRegistry, FieldSpec
 from advisor.yamlload import Document, PathKey
 
 

@@ -19,6 +19,8 @@ from typing import Any
 
 import click
 
+from advisor.cli.common import guarded
+
 
 def _fmt_text_fixed(r: dict[str, Any]) -> str:
     i = r["inputs"]
@@ -81,10 +83,6 @@ def size(profile: str | None, model_id: str | None, gpu_ids: tuple[str, ...], co
          kv_precision: str, input_tokens: int | None, output_tokens: int | None, ttft_ms: float | None,
          tpot_ms: float | None, ha: bool, fmt: str, catalog_dir: str | None) -> None:
     """Size GPUs for a model: throughput of N GPUs, or GPUs needed for a profile's workload."""
-    # advisor.cli's error guard (one line per problem, exit 2), imported at call time because
-    # advisor.cli imports this module while registering commands
-    from advisor.cli import guarded
-
     guarded(_run)(profile, model_id, gpu_ids, count, precision, kv_precision, input_tokens, output_tokens,
                   ttft_ms, tpot_ms, ha, fmt, catalog_dir)
 
@@ -93,7 +91,7 @@ def _run(profile: str | None, model_id: str | None, gpu_ids: tuple[str, ...], co
          kv_precision: str, input_tokens: int | None, output_tokens: int | None, ttft_ms: float | None,
          tpot_ms: float | None, ha: bool, fmt: str, catalog_dir: str | None) -> None:
     from advisor.errors import InputError
-    from advisor.sizing.catalog import load_catalog
+    from advisor.catalog.costdata import load_catalog
     from advisor.sizing.plan import plan_workload, size_fixed
 
     catalog = load_catalog(catalog_dir)

@@ -1,0 +1,34 @@
+"""The ``advisor`` command line: one click group, one module per command.
+
+Exit codes and the error guard live in :mod:`advisor.cli.common`; each command
+module registers nothing by itself: the group below adds them explicitly.
+"""
+
+from __future__ import annotations
+
+import click
+
+from advisor import __version__
+from advisor.cli.common import (EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_NONE_USABLE, EXIT_OK,
+                                guarded)
+from advisor.cli.evaluate import evaluate
+from advisor.cli.rules import rules
+from advisor.cli.schema import schema
+from advisor.cli.size import size
+from advisor.cli.validate import validate
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_NONE_USABLE", "EXIT_OK", "guarded", "main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="advisor")
+def main() -> None:
+    """Compliance and deployment advisor for large language models.
+
+    Evaluates an organisation profile against declarative rule files, keeps the
+    deployment options that remain viable, and writes an advisory briefing.
+    """
+
+
+for _command in (evaluate, validate, schema, rules, size):
+    main.add_command(_command)

@@ -1,0 +1,81 @@
+"""``advisor evaluate``: profile -> decision -> costs -> briefing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from typing import Any
+
+import click
+
+from advisor.cli.common import (EXIT_NONE_USABLE, EXIT_OK, catalog_option, guarded, parse_date,
+                                rules_option)
+
+
+@click.command()
+@click.argument("profile", type=click.Path())
+@rules_option
+@catalog_option
+@click.option("--templates", "templates_dir", type=click.Path(), default=None,
+              help="Folder of report templates (run in a sandbox).")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "html", "pdf", "json", "all"]),
+              default="markdown", show_default=True,
+              help="Output format; 'all' writes every format into the folder given with -o.")
+@click.option("-o", "--output", type=click.Path(), default=None,
+              help="Write to this file (or folder, for --format all) instead of standard output.")
+@click.option("--page-size", type=click.Choice(["a4", "letter"]), default=None,
+              help="Paper size of HTML print and PDF (default: Letter for organisations "
+                   "in North America, A4 elsewhere).")
+@click.option("--neutral", is_flag=True,
+              help="Compare the options without naming a recommended one.")
+@click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD",
+              help="Evaluate the law as in force on this date (default: today).")
+@click.option("--engine", type=click.Choice(["durable", "reference"]), default="durable",
+              hidden=True, help="Rule engine (reference = the pure-Python evaluator).")
+@click.option("--seed", type=int, default=None,
+              help="Seed of the cost Monte Carlo (default: a fixed seed, so runs repeat).")
+@guarded
+def evaluate(profile: str, rules_dir: str | None, catalog_dir: str | None,
+             templates_dir: str | None, fmt: str, output: str | None, page_size: str | None,
+             neutral: bool, as_of: str | None, engine: str, seed: int | None) -> None:
+    """Evaluate PROFILE and print the advisory briefing."""
+    on = parse_date(as_of)
+    worker = None
+    if fmt in ("html", "pdf", "all"):
+        # charts are drawn by a second process, which loads matplotlib now
+        from advisor.report.chartworker import ChartWorker
+
+        worker = ChartWorker()
+    try:
+        _evaluate(profile, rules_dir, catalog_dir, templates_dir, fmt, output, page_size,
+                  neutral, on, engine, seed, worker)
+    finally:
+        if worker is not None:
+            worker.close()
+
+
+def _evaluate(profile: str, rules_dir: str | None, catalog_dir: str | None,
+              templates_dir: str | None, fmt: str, output: str | None, page_size: str | None,
+              neutral: bool, on: dt.date, engine: str, seed: int | None, worker: Any) -> None:
+    from advisor.decision import evaluate as run
+    from advisor.profile import load_profile
+    from advisor.workspace import load_workspace
+
+    loaded = load_profile(profile)
+    ws = load_workspace(rules_dir, catalog_dir, templates_dir)
+    decision = run(loaded.profile, ws.ruleset, ws.options, ws.jurisdictions, on=on,
+                   profile_sha256=loaded.sha256, engine=engine,
+                   rules_display_dir=ws.rules_display)
+    if decision.any_usable:
+        from advisor.costing import load_cost_catalog, rank_decision
+
+        extra = {} if seed is None else {"seed": seed}
+        decision = rank_decision(decision, loaded.profile, load_cost_catalog(catalog_dir), ws.options,
+                                 jurisdictions=ws.jurisdictions, **extra)
+    from advisor.report.output import default_page_size, emit
+
+    emit(decision, fmt=fmt, output=output, templates_dir=ws.templates_dir,
+         catalog_dir=ws.catalog_dir, neutral=neutral,
+         page_size=page_size or default_page_size(loaded.profile.organisation.hq_country),
+         drawer=worker.draw if worker is not None else None)
+    sys.exit(EXIT_OK if decision.any_usable else EXIT_NONE_USABLE)
