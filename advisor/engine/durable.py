@@ -49,6 +49,7 @@ import hashlib
 import itertools
 import json
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -225,8 +226,10 @@ def compile_ruleset(ruleset: RuleSet) -> CompiledRuleset:
             name = f"s{len(selectors):04d}"
             selectors[name] = compile_condition(sel.match)
             selector_index[name] = (rule.id, sel.index)
-    digest = hashlib.sha256(json.dumps([conditions, selectors], sort_keys=True)
-                            .encode()).hexdigest()[:16]
+    # the indexes too: two libraries whose rules read alike but carry other ids
+    # must not share an engine
+    digest = hashlib.sha256(json.dumps([conditions, selectors, condition_index, selector_index],
+                                       sort_keys=True).encode()).hexdigest()[:16]
     name = f"advisor_{digest}"
     return CompiledRuleset(
         name,
@@ -236,39 +239,70 @@ def compile_ruleset(ruleset: RuleSet) -> CompiledRuleset:
                _keys([s.match for r in ruleset.rules for s in r.selectors])))
 
 
-class DurableEngine:
-    """Evaluates a profile against a compiled ruleset in durable-rules."""
+#: durable-rules ruleset handles whose engine is gone, freed at the next call
+#: into the C engine (under the lock). A finalizer only appends here: it may run
+#: inside a garbage collection that interrupts a locked call on this thread.
+_TO_FREE: list[Any] = []
+#: option catalogs whose selector matches an engine keeps (a bounded cache)
+SELECTOR_CACHE_SIZE = 16
 
-    # compiled engines by RuleSet object (kept alive here, so ids stay unique)
-    _by_ruleset: dict[int, tuple[RuleSet, "DurableEngine"]] = {}
+
+def _queue_free(handles: dict[str, list[Any]], poisoned: list[bool]) -> None:
+    if not poisoned:  # an engine that saw a failed assert is never deleted (see above)
+        _TO_FREE.extend(h for hs in handles.values() for h in hs)
+
+
+def _free_queued() -> None:
+    """Delete the durable rulesets of engines that were dropped; hold ``_LOCK``."""
+    if _TO_FREE:
+        c = _engine()
+        while _TO_FREE:
+            c.delete_ruleset(_TO_FREE.pop())
+
+
+class DurableEngine:
+    """Evaluates a profile against a compiled ruleset in durable-rules.
+
+    Engines live as long as a RuleSet that uses them: when the last such
+    RuleSet is garbage collected, the engine goes and its C rulesets are
+    deleted, so a long-running process that loads many rule libraries stays
+    flat in memory (each compiled library holds about 4 MB in the C engine).
+    """
+
+    # engine of each live RuleSet (by id; the entry goes with the RuleSet)
+    _by_ruleset: dict[int, "DurableEngine"] = {}
     # ... and by compiled content: a ruleset loaded twice (the same files, read
-    # again) reuses the engine rulesets already created, so a long-running
-    # process creates each distinct ruleset once
-    _by_content: dict[str, "DurableEngine"] = {}
+    # again) reuses the engine rulesets already created while either is alive
+    _by_content: "weakref.WeakValueDictionary[str, DurableEngine]" = weakref.WeakValueDictionary()
 
     def __init__(self, compiled: CompiledRuleset) -> None:
         self.compiled = compiled
         self._handles: dict[str, list[Any]] = {}
         # selector matches per option catalog (keyed by the option facts' JSON)
         self._selector_cache: dict[str, set[Fired]] = {}
+        self._poisoned: list[bool] = []
+        weakref.finalize(self, _queue_free, self._handles, self._poisoned)
 
     @classmethod
     def for_ruleset(cls, ruleset: RuleSet) -> "DurableEngine":
-        cached = cls._by_ruleset.get(id(ruleset))
-        if cached is not None and cached[0] is ruleset:
-            return cached[1]
+        engine = cls._by_ruleset.get(id(ruleset))
+        if engine is not None:
+            return engine
         compiled = compile_ruleset(ruleset)
         engine = cls._by_content.get(compiled.name)
         if engine is None:
             engine = cls(compiled)
             engine._register()
             cls._by_content[compiled.name] = engine
-        cls._by_ruleset[id(ruleset)] = (ruleset, engine)
+        cls._by_ruleset[id(ruleset)] = engine
+        # the entry goes when the RuleSet does (before its id can be reused)
+        weakref.finalize(ruleset, cls._by_ruleset.pop, id(ruleset), None)
         return engine
 
     def _register(self) -> None:
         c = _engine()
         with _LOCK:
+            _free_queued()
             for stage in (self.compiled.conditions, self.compiled.selectors):
                 handles = self._handles.setdefault(stage.kind, [])
                 for chunk in stage.chunks:
@@ -293,12 +327,15 @@ class DurableEngine:
         for o in options:
             o["kind"] = FACT_KIND
         with _LOCK:
+            _free_queued()
             fired_rules = {rule_id for rule_id, _, _ in
                            self._match(self.compiled.conditions, [profile])}
             key = json.dumps(options, sort_keys=True)
             selected = self._selector_cache.get(key)
             if selected is None:
                 selected = self._match(self.compiled.selectors, options)
+                if len(self._selector_cache) >= SELECTOR_CACHE_SIZE:
+                    del self._selector_cache[next(iter(self._selector_cache))]
                 self._selector_cache[key] = selected
         return {f for f in selected if f[0] in fired_rules}
 
@@ -334,8 +371,10 @@ class DurableEngine:
                             fired_now.append((name, frame["m"]["option__id"]))
                         message = c.complete_and_start_action(handle, state)
                 except Exception as exc:
-                    # leave a failed session alone: deleting it can crash the process
+                    # leave a failed session alone: deleting it (or its ruleset)
+                    # can crash the process
                     deletable = False
+                    self._poisoned.append(True)
                     raise EvaluationError(
                         f"rule engine failed on the fact for option {option_id}: "
                         f"{type(exc).__name__}: {exc}") from None
