@@ -57,11 +57,12 @@ def evaluate(profile: str, rules_dir: str | None, catalog_dir: str | None,
 def _evaluate(profile: str, rules_dir: str | None, catalog_dir: str | None,
               templates_dir: str | None, fmt: str, output: str | None, page_size: str | None,
               neutral: bool, on: dt.date, engine: str, seed: int | None, worker: Any) -> None:
+    from advisor.catalog.costdata import load_catalog
     from advisor.decision import evaluate as run
     from advisor.profile import load_profile
     from advisor.workspace import load_workspace
 
-    loaded = load_profile(profile)
+    loaded = load_profile(profile, catalog=load_catalog(catalog_dir))
     ws = load_workspace(rules_dir, catalog_dir, templates_dir)
     decision = run(loaded.profile, ws.ruleset, ws.options, ws.jurisdictions, on=on,
                    profile_sha256=loaded.sha256, engine=engine,

@@ -99,7 +99,7 @@ def _run(profile: str | None, model_id: str | None, gpu_ids: tuple[str, ...], co
         if count is not None:
             raise InputError.single("advisor size", "--count is for the fixed-hardware form, not with a profile",
                                     hint="drop --count to get the GPUs the profile's workload needs")
-        workload = read_workload(profile, known_models=catalog.models)
+        workload = read_workload(profile, catalog)
         result = plan_workload(catalog, workload, list(gpu_ids) or None, precision=precision,
                                ha=ha or bool(workload.get("high_availability")))
         click.echo(json.dumps(result, indent=2) if fmt == "json" else _fmt_text_workload(result))
@@ -120,17 +120,9 @@ def _run(profile: str | None, model_id: str | None, gpu_ids: tuple[str, ...], co
     click.echo(json.dumps(result, indent=2) if fmt == "json" else _fmt_text_fixed(result))
 
 
-def read_workload(path: str, known_models: Any = ()) -> dict[str, Any]:
+def read_workload(path: str, catalog: Any) -> dict[str, Any]:
     """The validated ``workload`` section of a profile (the whole profile is
-    checked, so a bad profile fails here as it would in ``advisor evaluate``)."""
-    from advisor.errors import InputError, did_you_mean
-    from advisor.profile import profile_from_data
-    from advisor.yamlload import load_file
+    checked, catalog references included, as ``advisor evaluate`` checks it)."""
+    from advisor.profile import load_profile
 
-    doc = load_file(path, what="profile")
-    workload = profile_from_data(doc.data, doc).workload
-    if known_models and workload.model not in known_models:
-        raise InputError([doc.problem(("workload", "model"), f"unknown model '{workload.model}'",
-                                      did_you_mean(workload.model, known_models)
-                                      or "see catalog/models.yaml")])
-    return workload.model_dump()
+    return load_profile(path, catalog=catalog).profile.workload.model_dump()

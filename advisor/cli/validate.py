@@ -95,7 +95,9 @@ def _check_one(path: Path, kind: str, rules_dir: str | None, catalog_dir: str | 
 
     catalog = Path(catalog_dir) if catalog_dir else default_catalog_dir()
     if kind == "profile":
-        load_profile(path)
+        from advisor.catalog.costdata import load_catalog
+
+        load_profile(path, catalog=load_catalog(catalog_dir))
     elif kind == "rules folder":
         load_ruleset(path, load_options(catalog))
     elif kind == "catalog folder":

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from advisor.profile import vocabulary as V
 from advisor.countries import check_code, country_of
-from advisor.errors import InputError
+from advisor.errors import InputError, Problem
 from advisor.schemacheck import validate_document
 from advisor.yamlload import Document, load_file
+
+if TYPE_CHECKING:
+    from advisor.catalog.costdata import Catalog
 
 SCHEMA_VERSION = 1
 
@@ -191,9 +194,24 @@ def profile_from_data(data: Any, doc: Document) -> Profile:
     return validate_document(Profile, doc, data)
 
 
-def load_profile(path: str | Path) -> LoadedProfile:
-    """Read, parse and validate a profile file (raises InputError)."""
+def load_profile(path: str | Path, catalog: "Catalog | None" = None) -> LoadedProfile:
+    """Read, parse and validate a profile file (raises InputError). With a
+    ``catalog``, its model, API model and currency must be catalogued too;
+    those problems are reported together with the schema's."""
     doc = load_file(path, what="profile")
-    profile = profile_from_data(doc.data, doc)
+    problems: list[Problem] = []
+    if catalog is not None:
+        from advisor.profile.references import reference_problems
+
+        problems = reference_problems(doc, catalog)
+    try:
+        profile = profile_from_data(doc.data, doc)
+    except InputError as exc:
+        # a value the schema already rejects is reported once
+        seen = {(p.line, p.column) for p in exc.problems}
+        merged = exc.problems + [p for p in problems if (p.line, p.column) not in seen]
+        raise InputError(sorted(merged, key=lambda p: (p.line or 0, p.column or 0))) from None
+    if problems:
+        raise InputError(problems)
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     return LoadedProfile(profile=profile, source=str(path), sha256=digest)
