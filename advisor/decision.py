@@ -150,6 +150,8 @@ def resolve(fired: set[Fired]) -> dict[tuple[str, str], int]:
 
 
 def _source(rule: Rule, ruleset: RuleSet, display_dir: str) -> str:
+    if rule.shown_file:  # the loader knows the folder (bundled or overlay)
+        return rule.source
     name = rule.file.replace("\\", "/").rsplit("/", 1)[-1]
     return f"{display_dir}/{name}:{rule.line}"
 

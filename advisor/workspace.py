@@ -7,10 +7,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Union
 
 from advisor.catalog.options import Jurisdictions, OptionCatalog, load_jurisdictions, load_options
 from advisor.resources import default_catalog_dir, default_rules_dir, default_templates_dir
 from advisor.rules.library import RuleSet, load_ruleset
+
+
+@dataclass(frozen=True)
+class RulesChoice:
+    """A user's rules folder: an overlay on the bundled library (``--rules``),
+    or the whole library (``--rules-only``)."""
+
+    path: str
+    only: bool = False
+
+
+RulesArg = Union[str, Path, RulesChoice, None]
 
 
 @dataclass(frozen=True)
@@ -23,14 +36,25 @@ class Workspace:
     templates_dir: Path
 
 
-def load_workspace(rules_dir: str | Path | None = None,
+def load_rules(rules: RulesArg, options: OptionCatalog) -> tuple[RuleSet, str]:
+    """The ruleset and how findings name its source. A plain path is an
+    overlay, like ``--rules``."""
+    if rules is None:
+        return load_ruleset(default_rules_dir(), options, shown="rules"), "rules"
+    choice = rules if isinstance(rules, RulesChoice) else RulesChoice(str(rules))
+    shown = choice.path.rstrip("/\\") or choice.path
+    if choice.only:
+        return load_ruleset(Path(choice.path), options, shown=shown), shown
+    return (load_ruleset(Path(choice.path), options, base=default_rules_dir(), shown=shown),
+            f"rules + {shown}")
+
+
+def load_workspace(rules_dir: RulesArg = None,
                    catalog_dir: str | Path | None = None,
                    templates_dir: str | Path | None = None) -> Workspace:
     catalog = Path(catalog_dir) if catalog_dir else default_catalog_dir()
-    rules = Path(rules_dir) if rules_dir else default_rules_dir()
     options = load_options(catalog)
     jurisdictions = load_jurisdictions(catalog)
-    ruleset = load_ruleset(rules, options)
-    return Workspace(options, jurisdictions, ruleset,
-                     "rules" if rules_dir is None else str(rules_dir), catalog,
+    ruleset, display = load_rules(rules_dir, options)
+    return Workspace(options, jurisdictions, ruleset, display, catalog,
                      Path(templates_dir) if templates_dir else default_templates_dir())

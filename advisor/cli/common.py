@@ -60,8 +60,33 @@ def parse_date(value: str | None) -> dt.date:
                                 hint="use YYYY-MM-DD, e.g. 2026-11-30") from None
 
 
-rules_option = click.option("--rules", "rules_dir", type=click.Path(), default=None,
-                            help="Folder of rule files (default: the bundled library).")
+def rules_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--rules DIR`` (an overlay on the bundled library) and ``--rules-only
+    DIR`` (a complete library), passed to the command as one ``rules_dir``
+    (a :class:`~advisor.workspace.RulesChoice`, or None for the bundled one)."""
+    import functools
+
+    @click.option("--rules", "rules_overlay", type=click.Path(), default=None,
+                  help="Folder of rule files laid over the bundled library: its files replace "
+                       "the bundled files of the same name, its rules replace bundled rules "
+                       "with the same id, and anything else is added.")
+    @click.option("--rules-only", "rules_only", type=click.Path(), default=None,
+                  help="Folder holding a complete rule library (with controls.yaml and "
+                       "test-profile.yaml) used instead of the bundled one.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, rules_overlay: str | None, rules_only: str | None,
+                **kwargs: Any) -> Any:
+        from advisor.workspace import RulesChoice
+
+        if rules_overlay and rules_only:
+            raise click.UsageError("give --rules (an overlay) or --rules-only (a whole "
+                                   "library), not both")
+        chosen = rules_only or rules_overlay
+        kwargs["rules_dir"] = RulesChoice(chosen, only=bool(rules_only)) if chosen else None
+        return func(*args, **kwargs)
+    return wrapper
+
+
 catalog_option = click.option("--catalog", "catalog_dir", type=click.Path(), default=None,
                               help="Folder of catalog files: options, prices, hardware "
                                    "(default: the bundled catalog).")

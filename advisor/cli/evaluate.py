@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from advisor.cli.common import (EXIT_NONE_USABLE, EXIT_OK, catalog_option, guarded, parse_date,
                                 rules_option)
+
+if TYPE_CHECKING:
+    from advisor.workspace import RulesChoice
 
 
 @click.command()
@@ -35,7 +38,7 @@ from advisor.cli.common import (EXIT_NONE_USABLE, EXIT_OK, catalog_option, guard
 @click.option("--seed", type=int, default=None,
               help="Seed of the cost Monte Carlo (default: a fixed seed, so runs repeat).")
 @guarded
-def evaluate(profile: str, rules_dir: str | None, catalog_dir: str | None,
+def evaluate(profile: str, rules_dir: "RulesChoice | None", catalog_dir: str | None,
              templates_dir: str | None, fmt: str, output: str | None, page_size: str | None,
              neutral: bool, as_of: str | None, engine: str, seed: int | None) -> None:
     """Evaluate PROFILE and print the advisory briefing."""
@@ -54,7 +57,7 @@ def evaluate(profile: str, rules_dir: str | None, catalog_dir: str | None,
             worker.close()
 
 
-def _evaluate(profile: str, rules_dir: str | None, catalog_dir: str | None,
+def _evaluate(profile: str, rules_dir: "RulesChoice | None", catalog_dir: str | None,
               templates_dir: str | None, fmt: str, output: str | None, page_size: str | None,
               neutral: bool, on: dt.date, engine: str, seed: int | None, worker: Any) -> None:
     from advisor.catalog.costdata import load_catalog

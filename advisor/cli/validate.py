@@ -5,8 +5,9 @@ the first.
 What a file is comes from its name and content: ``schema_version`` makes a
 profile, ``rules`` a rule file, ``controls`` a controls file; the catalog's
 file names (options.yaml, opex.yaml, ...) make catalog files. A folder with a
-``controls.yaml`` is a rules folder; a folder with ``options.yaml`` or other
-catalog files is a catalog; any other folder is checked file by file.
+``controls.yaml`` or only rule files is a rules folder (checked as an overlay
+on the bundled library, or on --rules-only); a folder with ``options.yaml`` or
+other catalog files is a catalog; any other folder is checked file by file.
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
 from advisor.cli.common import catalog_option, guarded, rules_option
 from advisor.errors import InputError, Problem
 from advisor.yamlload import load_file
+
+if TYPE_CHECKING:
+    from advisor.workspace import RulesChoice
 
 #: catalog files checked by the option/jurisdiction/trade-off loaders
 _OPTION_FILES = ("options.yaml", "jurisdictions.yaml", "tradeoffs.yaml")
@@ -33,11 +37,23 @@ def _is_catalog_dir(path: Path) -> bool:
     return any((path / n).exists() for n in _OPTION_FILES + _SIZING_FILES)
 
 
+def _is_rule_file(path: Path) -> bool:
+    try:
+        data = load_file(path, what="file").data
+    except InputError:
+        return False
+    return isinstance(data, dict) and "rules" in data and "schema_version" not in data
+
+
 def file_kind(path: Path) -> str:
     if path.is_dir():
-        if (path / "controls.yaml").exists():
+        if (path / "controls.yaml").exists() or (path / "test-profile.yaml").exists():
             return "rules folder"
-        return "catalog folder" if _is_catalog_dir(path) else "folder"
+        if _is_catalog_dir(path):
+            return "catalog folder"
+        inside = sorted(path.glob("*.yaml"))
+        # a folder of rule files only is an overlay: checked as one library
+        return "rules folder" if inside and all(_is_rule_file(p) for p in inside) else "folder"
     if path.name in _OPTION_FILES + _SIZING_FILES:
         return "catalog file"
     data = load_file(path, what="file").data
@@ -87,19 +103,22 @@ def _in_scratch(path: Path, target_name: str, support: list[Path],
                               for p in exc.problems]) from None
 
 
-def _check_one(path: Path, kind: str, rules_dir: str | None, catalog_dir: str | None) -> None:
+def _check_one(path: Path, kind: str, rules_dir: "RulesChoice | None",
+               catalog_dir: str | None) -> None:
     from advisor.catalog.options import load_options
     from advisor.profile import load_profile
     from advisor.resources import default_catalog_dir, default_rules_dir
     from advisor.rules.library import CONTROLS_FILE, TEST_PROFILE_FILE, load_controls, load_ruleset
 
     catalog = Path(catalog_dir) if catalog_dir else default_catalog_dir()
+    # the library a rules folder or rule file is laid over: --rules-only, else the bundled one
+    base = Path(rules_dir.path) if rules_dir and rules_dir.only else default_rules_dir()
     if kind == "profile":
         from advisor.catalog.costdata import load_catalog
 
         load_profile(path, catalog=load_catalog(catalog_dir))
     elif kind == "rules folder":
-        load_ruleset(path, load_options(catalog))
+        load_ruleset(path, load_options(catalog), base=base)
     elif kind == "catalog folder":
         _check_catalog(path)
     elif kind == "catalog file":
@@ -107,19 +126,20 @@ def _check_one(path: Path, kind: str, rules_dir: str | None, catalog_dir: str | 
     elif kind == "controls file":
         load_controls(path)
     elif kind == "rule file":
-        # a rule file is checked against the controls and test profile of its
-        # own folder (or of --rules, or of the bundled library)
-        base = Path(rules_dir) if rules_dir else (
-            path.parent if (path.parent / CONTROLS_FILE).exists() else default_rules_dir())
-        _in_scratch(path, path.name, [base / CONTROLS_FILE, base / TEST_PROFILE_FILE],
-                    lambda d: load_ruleset(d, load_options(catalog)))
+        # a rule file is checked as an overlay of one file, with the controls
+        # and test profile of its own folder (or of a --rules overlay) if any
+        own = [path.parent / CONTROLS_FILE, path.parent / TEST_PROFILE_FILE]
+        if rules_dir and not rules_dir.only and not own[0].exists():
+            own = [Path(rules_dir.path) / CONTROLS_FILE, Path(rules_dir.path) / TEST_PROFILE_FILE]
+        _in_scratch(path, path.name, [p for p in own if p != path],
+                    lambda d: load_ruleset(d, load_options(catalog), base=base))
     else:
         raise InputError.single(str(path), "not a profile, rule file, controls file or catalog file",
                                 hint="a profile starts with 'schema_version: 1', a rule file "
                                      "has 'rules:'")
 
 
-def validate_paths(paths: list[str], rules_dir: str | None,
+def validate_paths(paths: list[str], rules_dir: "RulesChoice | None",
                    catalog_dir: str | None) -> tuple[list[Problem], list[str]]:
     problems: list[Problem] = []
     checked: list[str] = []
@@ -146,7 +166,8 @@ def validate_paths(paths: list[str], rules_dir: str | None,
 @rules_option
 @catalog_option
 @guarded
-def validate(files: tuple[str, ...], rules_dir: str | None, catalog_dir: str | None) -> None:
+def validate(files: tuple[str, ...], rules_dir: "RulesChoice | None",
+             catalog_dir: str | None) -> None:
     """Check profiles, rule files or rule folders; report every error."""
     problems, checked = validate_paths(list(files), rules_dir, catalog_dir)
     for line in checked:

@@ -16,7 +16,7 @@ from advisor.engine.reference import holds
 from advisor.errors import InputError
 from advisor.catalog.options import OptionCatalog
 from advisor.rules.library import Rule, RuleSet
-from advisor.workspace import load_workspace
+from advisor.workspace import RulesChoice, load_workspace
 
 _EFFECT_MARK = {"exclude": "exclude", "conditional": "conditional", "warn": "warn"}
 
@@ -100,7 +100,7 @@ def _anchor(title: str) -> str:
     return keep.replace(" ", "-")
 
 
-def write_rules_docs(rules_dir: str | None, catalog_dir: str | None,
+def write_rules_docs(rules_dir: "RulesChoice | None", catalog_dir: str | None,
                      output: str | None) -> str:
     """Render the reference; write it atomically to ``output`` unless that is None."""
     ws = load_workspace(rules_dir, catalog_dir)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
@@ -124,10 +124,17 @@ class Rule:
     selectors: tuple[Selector, ...]
     file: str
     line: int
+    #: the file as findings cite it (rules/gdpr.yaml); empty: cite by ``file``
+    shown_file: str = ""
 
     @property
     def id(self) -> str:
         return self.spec.id
+
+    @property
+    def source(self) -> str:
+        """Where the rule is written, as findings cite it: ``rules/gdpr.yaml:12``."""
+        return f"{self.shown_file or self.file}:{self.line}"
 
     def in_force(self, on: dt.date) -> bool:
         s = self.spec
@@ -151,12 +158,25 @@ class RuleSet:
     directory: str
     sha256: str
     files: tuple[str, ...] = field(default=())
+    #: rules of the bundled library that an overlay replaced: id -> where it was
+    overridden: dict[str, str] = field(default_factory=dict)
 
     def get(self, rule_id: str) -> Rule:
         for r in self.rules:
             if r.id == rule_id:
                 return r
         raise KeyError(rule_id)
+
+    def find(self, rule_id: str, where: str = "rules") -> Rule:
+        """A rule by id, in any case (``gdpr-art28-processor`` finds
+        GDPR-ART28-PROCESSOR); an unknown id is an input error with a hint."""
+        wanted = rule_id.strip().upper()
+        for r in self.rules:
+            if r.id == wanted:
+                return r
+        ids = [r.id for r in self.rules]
+        raise InputError.single(where, f"no rule with id '{rule_id}'",
+                                hint=did_you_mean(wanted, ids) or "see 'advisor rules list'")
 
 
 def load_controls(path: Path) -> dict[str, ControlSpec]:
@@ -174,7 +194,7 @@ class _RuleFileLoader:
         self.controls = controls
         self.option_id_field = registry.lookup("option.id")
 
-    def load(self, path: Path, problems: list[Problem]) -> list[Rule]:
+    def load(self, path: Path, problems: list[Problem], shown: str = "") -> list[Rule]:
         try:
             doc = load_file(path, what="rule file")
             spec = validate_document(RuleFileSpec, doc)
@@ -191,7 +211,7 @@ class _RuleFileLoader:
                 continue
             rule = self._compile(rule_spec, spec, doc, ("rules", i), problems)
             if rule is not None:
-                rules.append(rule)
+                rules.append(replace(rule, shown_file=shown) if shown else rule)
         return rules
 
     def _salvage(self, raw: Any, doc: Document, path: tuple[Any, ...],
@@ -282,43 +302,74 @@ def ruleset_files(directory: Path) -> list[Path]:
                   if p.name not in (CONTROLS_FILE, TEST_PROFILE_FILE))
 
 
-def ruleset_digest(directory: Path) -> str:
-    """sha256 over every file of the rules folder (names and bytes), so the
+def _digest(files: list[tuple[str, Path]]) -> str:
+    """sha256 over the files a ruleset was read from (names and bytes), so the
     provenance block identifies exactly the rules that produced a decision."""
     h = hashlib.sha256()
-    for p in sorted(directory.glob("*.yaml")):
-        h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+    for name, p in files:
+        h.update(name.encode() + b"\0" + p.read_bytes() + b"\0")
     return h.hexdigest()
 
 
-def load_ruleset(directory: Path, options: OptionCatalog) -> RuleSet:
-    """Load and check a rules folder; raise InputError listing every problem."""
-    directory = Path(directory)
+def ruleset_digest(directory: Path) -> str:
+    """The digest of a complete rules folder: every *.yaml in it."""
+    return _digest([(p.name, p) for p in sorted(Path(directory).glob("*.yaml"))])
+
+
+def _check_folder(directory: Path) -> None:
     if not directory.exists():
         raise InputError.single(str(directory), "rules folder not found")
     if not directory.is_dir():
         raise InputError.single(str(directory), "expected a folder of rule files")
+
+
+def load_ruleset(directory: Path, options: OptionCatalog, *, base: Path | None = None,
+                 shown: str = "", base_shown: str = "rules") -> RuleSet:
+    """Load and check a rules folder; raise InputError listing every problem.
+
+    With ``base`` (the bundled library), ``directory`` is an overlay that need
+    only hold what it changes: a rule file replaces the base file of the same
+    name and adds any other; a rule whose id is already in the base replaces
+    that rule (in its place); ``controls.yaml`` adds or replaces controls by
+    id; ``test-profile.yaml`` replaces the base's. ``shown`` and ``base_shown``
+    are the folder names findings cite (``rules/gdpr.yaml:12``).
+    """
+    directory = Path(directory)
+    _check_folder(directory)
     problems: list[Problem] = []
     controls: dict[str, ControlSpec] = {}
-    try:
-        controls = load_controls(directory / CONTROLS_FILE)
-    except InputError as exc:
-        problems.extend(exc.problems)
+    for folder in ([base] if base is not None else []) + [directory]:
+        path = folder / CONTROLS_FILE
+        if folder is base or base is None or path.exists():
+            try:
+                controls.update(load_controls(path))
+            except InputError as exc:
+                problems.extend(exc.problems)
+    own_test_profile = base is None or (directory / TEST_PROFILE_FILE).exists()
+    test_path = (directory if own_test_profile else base) / TEST_PROFILE_FILE  # type: ignore[operator]
     test_doc = None
     try:
-        test_doc = load_file(directory / TEST_PROFILE_FILE, what="rule test profile")
+        test_doc = load_file(test_path, what="rule test profile")
     except InputError as exc:
         problems.extend(exc.problems)
-    files = ruleset_files(directory)
-    if not files:
+    own_files = ruleset_files(directory)
+    own_names = {p.name for p in own_files}
+    base_files = [p for p in ruleset_files(base) if p.name not in own_names] if base else []
+    if base is None and not own_files:
         problems.append(Problem(str(directory), None, None, "no rule files (*.yaml) found"))
+    elif not any(directory.glob("*.yaml")):
+        problems.append(Problem(str(directory), None, None, "no rule files (*.yaml) found",
+                                "an overlay holds the rule files it adds or changes"))
     registry = FieldRegistry(tuple(options.ids()), tuple(sorted({o.kind for o in options.options})))
     loader = _RuleFileLoader(registry, options, controls)
-    rules: list[Rule] = []
-    for path in files:
-        rules.extend(loader.load(path, problems))
+    base_rules: list[Rule] = []
+    for path in base_files:
+        base_rules.extend(loader.load(path, problems, f"{base_shown}/{path.name}"))
+    own_rules: list[Rule] = []
+    for path in own_files:
+        own_rules.extend(loader.load(path, problems, f"{shown}/{path.name}" if shown else ""))
     first_seen: dict[str, Rule] = {}
-    for rule in rules:
+    for rule in own_rules:
         if rule.id in first_seen:
             prev = first_seen[rule.id]
             problems.append(Problem(rule.file, rule.line, None, f"duplicate rule id '{rule.id}'",
@@ -328,5 +379,19 @@ def load_ruleset(directory: Path, options: OptionCatalog) -> RuleSet:
     if problems:
         raise InputError(problems)
     assert test_doc is not None
-    return RuleSet(tuple(rules), controls, test_doc.data, test_doc, str(directory),
-                   ruleset_digest(directory), tuple(str(p) for p in files))
+    # an overlay's rule takes the place of the base rule it replaces
+    overridden = {r.id: r.source for r in base_rules if r.id in first_seen}
+    rules = [first_seen[r.id] if r.id in first_seen else r for r in base_rules]
+    rules += [r for r in own_rules if r.id not in overridden]
+    if base is None:
+        digest = ruleset_digest(directory)
+        label = str(directory)
+    else:
+        read = [(p.name, p) for p in base_files] + [(f"overlay/{p.name}", p) for p in own_files]
+        read += [(f"{tag}{name}", folder / name)
+                 for tag, folder in (("", base), ("overlay/", directory))
+                 for name in (CONTROLS_FILE, TEST_PROFILE_FILE) if (folder / name).exists()]
+        digest = _digest(sorted(read))
+        label = f"{base} + {directory}"
+    return RuleSet(tuple(rules), controls, test_doc.data, test_doc, label, digest,
+                   tuple(str(p) for p in base_files + own_files), overridden)

@@ -94,14 +94,25 @@ def run_all(ruleset: RuleSet, options: OptionCatalog, jurisdictions: Jurisdictio
     return results
 
 
-def coverage_problems(ruleset: RuleSet) -> list[str]:
-    """Rules lacking a case where they fire or a case where they stay silent."""
-    out = []
+def coverage_gaps(ruleset: RuleSet, only: str | None = None) -> dict[str, list[str]]:
+    """Rule id -> what its test cases lack: a case where it fires, a case where
+    it stays silent (every rule needs both, so an edit that breaks either shows)."""
+    out: dict[str, list[str]] = {}
     for rule in ruleset.rules:
-        fires = any(t.expect != "none" for t in rule.spec.tests)
-        silent = any(t.expect == "none" for t in rule.spec.tests)
-        if not fires:
-            out.append(f"{rule.file}:{rule.line}: {rule.id} has no test case where it fires")
-        if not silent:
-            out.append(f"{rule.file}:{rule.line}: {rule.id} has no test case where it stays silent")
+        if only and rule.id != only:
+            continue
+        missing = []
+        if not any(t.expect != "none" for t in rule.spec.tests):
+            missing.append("has no test case where it fires")
+        if not any(t.expect == "none" for t in rule.spec.tests):
+            missing.append("has no test case where it stays silent")
+        if missing:
+            out[rule.id] = missing
     return out
+
+
+def coverage_problems(ruleset: RuleSet, only: str | None = None) -> list[str]:
+    """:func:`coverage_gaps` as one line per gap, at the rule's file and line."""
+    rules = {r.id: r for r in ruleset.rules}
+    return [f"{rules[rid].file}:{rules[rid].line}: {rid} {gap}"
+            for rid, gaps in coverage_gaps(ruleset, only).items() for gap in gaps]
