@@ -211,7 +211,7 @@ def test_cli_profile_errors_point_into_the_file(tmp_path: Path) -> None:
                  "  input_tokens: 800\n  output_tokens: 300\n")
     code, text, _ = run(str(p))
     assert code == 2
-    assert f"{p}:{n + 2}:10: unknown model 'llama-3.1-8'" in text and "did you mean 'llama-3.1-8b'" in text
+    assert f"{p}:{n + 2}:10: workload.model: unknown model 'llama-3.1-8'" in text and "did you mean 'llama-3.1-8b'" in text
 
 
 def test_cli_missing_options() -> None:
