@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence, TypeVar
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 
 @dataclass(frozen=True, order=True)
@@ -83,3 +86,18 @@ def one_of(candidates: Sequence[str], limit: int = 12) -> str:
     shown = list(candidates)[:limit]
     more = "" if len(candidates) <= limit else f", ... ({len(candidates) - limit} more)"
     return "expected one of: " + ", ".join(shown) + more
+
+
+def collect(load: Callable[[_T], _R], items: Iterable[_T]) -> list[_R]:
+    """``load`` every item; if some fail, raise one InputError with every
+    problem of every item (a user fixes all the files in one round)."""
+    problems: list[Problem] = []
+    out: list[_R] = []
+    for item in items:
+        try:
+            out.append(load(item))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    return out

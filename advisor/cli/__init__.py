@@ -11,7 +11,9 @@ import click
 from advisor import __version__
 from advisor.cli.common import (EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_NONE_USABLE, EXIT_OK,
                                 guarded)
+from advisor.cli.diff import diff
 from advisor.cli.evaluate import evaluate
+from advisor.cli.impact import impact
 from advisor.cli.rules import rules
 from advisor.cli.schema import schema
 from advisor.cli.size import size
@@ -30,5 +32,6 @@ def main() -> None:
     """
 
 
-for _command in (evaluate, validate, schema, rules, size):
+for _command in (evaluate, validate, schema, rules, size, diff):
     main.add_command(_command)
+rules.add_command(impact)
