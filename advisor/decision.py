@@ -24,7 +24,7 @@ Fired = tuple[str, int, str]
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
 
 class CitationOut(_Out):
@@ -265,3 +265,10 @@ def _consolidate_controls(results: list[OptionResult], ruleset: RuleSet) -> list
                               evidence=spec.evidence, rules=sorted(rules_of[cid]),
                               options=options_of[cid]))
     return out
+
+
+# validators from the cache (advisor.cache): building them is most of a cold start
+from advisor.cache import prepare_models  # noqa: E402
+
+prepare_models([CitationOut, MatchOut, Finding, OptionResult, ControlOut, UpcomingObligation,
+                ProfileRef, RulesetRef, Decision])

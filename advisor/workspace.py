@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
+from advisor.cache import cached, yaml_files
 from advisor.catalog.options import Jurisdictions, OptionCatalog, load_jurisdictions, load_options
 from advisor.resources import default_catalog_dir, default_rules_dir, default_templates_dir
 from advisor.rules.library import RuleSet, load_ruleset
@@ -53,8 +54,18 @@ def load_workspace(rules_dir: RulesArg = None,
                    catalog_dir: str | Path | None = None,
                    templates_dir: str | Path | None = None) -> Workspace:
     catalog = Path(catalog_dir) if catalog_dir else default_catalog_dir()
-    options = load_options(catalog)
-    jurisdictions = load_jurisdictions(catalog)
-    ruleset, display = load_rules(rules_dir, options)
+
+    def build() -> tuple[OptionCatalog, Jurisdictions, RuleSet, str]:
+        options = load_options(catalog)
+        return (options, load_jurisdictions(catalog)) + load_rules(rules_dir, options)
+
+    # loaded once per content (advisor.cache): every YAML file of the rules
+    # folders and of the catalog folders (each overlays the bundled one) is an input
+    user_rules = None
+    if rules_dir is not None:
+        user_rules = Path(rules_dir.path if isinstance(rules_dir, RulesChoice) else rules_dir)
+    options, jurisdictions, ruleset, display = cached(
+        "workspace", yaml_files(user_rules, default_rules_dir(), catalog, default_catalog_dir()),
+        build, extra=f"{rules_dir!r}\0{catalog}")
     return Workspace(options, jurisdictions, ruleset, display, catalog,
                      Path(templates_dir) if templates_dir else default_templates_dir())

@@ -42,7 +42,7 @@ Certification = Literal[
 class OptionAttributes(BaseModel):
     """What rules may test about an option (as ``option.<name>``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     operator: Literal["third_party", "self", "mixed"]
     hosting: Literal["multi_tenant_saas", "managed_model_service", "rented_iaas",
@@ -75,7 +75,7 @@ class OptionAttributes(BaseModel):
 
 
 class Option(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
@@ -88,7 +88,7 @@ class Option(BaseModel):
 
 
 class OptionCatalog(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     as_of: str
     source: str
@@ -114,10 +114,10 @@ def load_options(catalog_dir: Path) -> OptionCatalog:
 
 
 class Jurisdictions(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     class Group(BaseModel):
-        model_config = ConfigDict(extra="forbid", frozen=True)
+        model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
         name: str
         members: list[str]
         source: str

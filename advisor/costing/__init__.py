@@ -19,8 +19,16 @@ def load_cost_catalog(directory: str | None = None):  # type: ignore[no-untyped-
     Loading up front keeps :func:`rank_decision` free of file access and reports
     every catalog problem at once.
     """
-    from advisor.catalog.costdata import load_catalog
+    from advisor.cache import cached, yaml_files
+    from advisor.catalog.costdata import Catalog, load_catalog
+    from advisor.resources import default_catalog_dir
 
-    catalog = load_catalog(directory)
-    catalog.validate_all()
-    return catalog
+    catalog = load_catalog(directory)  # checks the folder; reads nothing yet
+
+    def build() -> Catalog:
+        catalog.validate_all()
+        return catalog
+
+    # loaded once per content of the folders (advisor.cache)
+    return cached("cost-catalog", yaml_files(catalog.directory, default_catalog_dir()), build,
+                  extra=str(catalog.directory))

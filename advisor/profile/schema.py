@@ -32,7 +32,7 @@ UseCase = Literal[V.USE_CASES]  # type: ignore[valid-type]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 def _dedupe(values: list[Any]) -> list[Any]:
@@ -175,7 +175,7 @@ class Profile(_Strict):
 class LoadedProfile(BaseModel):
     """A validated profile plus where it came from (for provenance)."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+    model_config = ConfigDict(defer_build=True, arbitrary_types_allowed=True, frozen=True)
 
     profile: Profile
     source: str
@@ -215,3 +215,9 @@ def load_profile(path: str | Path, catalog: "Catalog | None" = None) -> LoadedPr
         raise InputError(problems)
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     return LoadedProfile(profile=profile, source=str(path), sha256=digest)
+
+
+# validators from the cache (advisor.cache): building them is most of a cold start
+from advisor.cache import prepare_models  # noqa: E402
+
+prepare_models([Profile, LoadedProfile])

@@ -22,14 +22,14 @@ from advisor.yamlload import load_file
 
 
 class TradeoffOption(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
     scores: dict[str, int]
     constraints: str
     opportunities: str
 
 
 class Tradeoffs(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
     as_of: str
     source: str
     status: Literal["verified", "secondary", "assumption"]
