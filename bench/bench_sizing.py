@@ -1,7 +1,14 @@
 """Timings of the sizing core and the calibration error (run: python bench/bench_sizing.py).
 
-Prints how long one ``size_fixed`` / ``plan_capacity`` / full-profile sizing takes
-after the catalog is loaded, the catalog load itself, and the calibration table.
+Prints, each as a median and as a ratio to a floor measured in the same run:
+
+* the floor: one instance built and one TPOT evaluated for every candidate (GPU x layout) of
+  the plan below, which is the least work any search over the same candidates must do;
+* the whole capacity plan of one profile's workload across every catalogued GPU with an empty
+  memo (what the first option of a profile costs; target <= 10 ms on 2 cores);
+* the same plan again (memoised: what every further option, year and bound costs);
+* ``size_fixed`` and ``plan_capacity`` on one GPU, the catalog load, and the calibration
+  table (docs/calibration.md).
 """
 
 from __future__ import annotations
@@ -10,44 +17,76 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from advisor.sizing.calibration import format_report, load_rows, report  # noqa: E402
 from advisor.catalog.costdata import Catalog  # noqa: E402
-from advisor.sizing.plan import plan_capacity, plan_workload, size_fixed  # noqa: E402
-from advisor.sizing.throughput import Params  # noqa: E402
+from advisor.sizing.calibration import format_report, load_rows, report  # noqa: E402
+from advisor.sizing.plan import default_params, layouts, plan_capacity, plan_workload, size_fixed  # noqa: E402
+from advisor.sizing.throughput import make_instance  # noqa: E402
+
+WORKLOAD = {"model": "llama-3.1-70b", "requests_per_day": 20000, "input_tokens": 1500, "output_tokens": 400,
+            "peak_factor": 3, "latency": {"ttft_ms": 1000, "tpot_ms": 50}}
 
 
-def timed(label: str, fn, repeat: int = 50) -> None:
+def median_ms(fn: Callable[[], Any], repeat: int, setup: Callable[[], Any] | None = None) -> float:
     samples = []
     for _ in range(repeat):
+        if setup is not None:
+            setup()
         t = time.perf_counter()
         fn()
         samples.append(time.perf_counter() - t)
-    print(f"{label:58} median {statistics.median(samples) * 1e3:8.2f} ms   max {max(samples) * 1e3:8.2f} ms")
+    return statistics.median(samples) * 1e3
+
+
+def floor_fn(catalog: Catalog) -> Callable[[], None]:
+    model = catalog.model(WORKLOAD["model"])
+    params = default_params(catalog)
+
+    def run() -> None:
+        for gpu in catalog.gpus.values():
+            precision = "fp8" if "fp8" in gpu.tflops else "bf16"
+            for tp, pp in layouts(model, gpu, gpu.scaleup_domain * 16):
+                inst = make_instance(model, gpu, precision, precision, tp, pp, catalog, params)
+                inst.curve(1500, 400).tpot(1)
+    return run
 
 
 def main() -> None:
     t = time.perf_counter()
     catalog = Catalog(default_directory=ROOT / "catalog")
     catalog.validate_all()
-    print(f"{'load + validate all catalog files (cold)':58} {(time.perf_counter() - t) * 1e3:8.2f} ms")
-    timed("size_fixed llama-3.1-70b on 8x h100-sxm",
-          lambda: size_fixed(catalog, "llama-3.1-70b", "h100-sxm", 8, "fp8", 1500, 400))
-    timed("size_fixed deepseek-r1 on 72x gb200 with latency targets",
-          lambda: size_fixed(catalog, "deepseek-r1", "gb200", 72, "fp4", 1000, 1000, ttft_ms=2000, tpot_ms=50))
-    timed("plan_capacity llama-3.1-70b on h100-sxm, 50 req/s",
-          lambda: plan_capacity(catalog, "llama-3.1-70b", "h100-sxm", peak_requests_per_s=50, input_tokens=1500,
-                                output_tokens=400, ttft_ms=1000, tpot_ms=50))
-    workload = {"model": "llama-3.1-70b", "requests_per_day": 20000, "input_tokens": 1500, "output_tokens": 400,
-                "peak_factor": 3, "latency": {"ttft_ms": 1000, "tpot_ms": 50}}
-    timed(f"plan_workload on all {len(catalog.gpus)} GPUs", lambda: plan_workload(catalog, workload), repeat=10)
-    rows = load_rows(ROOT / "tests/data/mlperf-calibration.csv", ROOT / "tests/data/mlperf-workloads.yaml")
+    print(f"{'load + validate all catalog files (cold)':62} {(time.perf_counter() - t) * 1e3:8.2f} ms")
+
+    def clear() -> None:
+        vars(catalog).pop("_sizing_memo", None)
+
+    floor = median_ms(floor_fn(catalog), 30)
+    rows = [
+        ("floor: one instance + one TPOT per candidate", floor),
+        (f"plan_workload on all {len(catalog.gpus)} GPUs, empty memo",
+         median_ms(lambda: plan_workload(catalog, WORKLOAD), 30, setup=clear)),
+        (f"plan_workload on all {len(catalog.gpus)} GPUs, memoised", median_ms(lambda: plan_workload(catalog, WORKLOAD), 30)),
+        ("size_fixed llama-3.1-70b on 8x h100-sxm, empty memo",
+         median_ms(lambda: size_fixed(catalog, "llama-3.1-70b", "h100-sxm", 8, "fp8", 1500, 400), 30, setup=clear)),
+        ("size_fixed deepseek-r1 on 72x gb200 with targets, empty memo",
+         median_ms(lambda: size_fixed(catalog, "deepseek-r1", "gb200", 72, "fp4", 1000, 1000, ttft_ms=2000,
+                                      tpot_ms=50), 30, setup=clear)),
+        ("plan_capacity llama-3.1-70b on h100-sxm, empty memo",
+         median_ms(lambda: plan_capacity(catalog, "llama-3.1-70b", "h100-sxm", peak_requests_per_s=50,
+                                         input_tokens=1500, output_tokens=400, ttft_ms=1000, tpot_ms=50),
+                   30, setup=clear)),
+    ]
+    print(f"{'':62} {'median':>8}    {'x floor':>8}")
+    for label, ms in rows:
+        print(f"{label:62} {ms:8.2f} ms {ms / floor:8.1f}")
+    data = load_rows(ROOT / "tests/data/mlperf-calibration.csv", ROOT / "tests/data/mlperf-workloads.yaml")
     t = time.perf_counter()
-    rep = report(rows, catalog, Params.from_catalog(catalog))
-    print(f"{'calibration: predict all ' + str(len(rows)) + ' MLPerf rows':58} {(time.perf_counter() - t) * 1e3:8.2f} ms")
+    rep = report(data, catalog, default_params(catalog))
+    print(f"{'calibration: predict all ' + str(len(data)) + ' MLPerf rows':62} {(time.perf_counter() - t) * 1e3:8.2f} ms")
     print()
     print(format_report(rep))
 

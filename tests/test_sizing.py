@@ -80,7 +80,8 @@ def test_moe_reads_more_experts_as_batch_grows(catalog: Catalog) -> None:
     inst = make_instance(catalog.model("deepseek-r1"), catalog.gpu("h200-sxm"), "fp8", "fp8", 8, 1, catalog, params)
     assert inst.expert_fraction(1) == pytest.approx(8 / 256)
     assert inst.expert_fraction(128) > 0.98
-    assert inst.decode_stage_time(64, 1000) > 3 * inst.decode_stage_time(1, 1000)
+    curve = inst.curve(1000, 1)
+    assert curve.step(64) > 3 * curve.step(1)
 
 
 def test_tp_buys_latency_not_throughput_per_gpu(catalog: Catalog) -> None:
@@ -242,3 +243,39 @@ def test_size_module_import_is_light() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
                          env={"PYTHONPATH": str(REPO), "PATH": ""})
     assert out.stdout.strip() == "False", out.stderr
+
+
+# ----------------------------------------------------------- search/memo ----
+
+@pytest.mark.parametrize("model_id, gpu_id, tp, pp", [
+    ("llama-3.1-70b", "h100-sxm", 4, 1), ("llama-3.1-70b", "l40s", 8, 2), ("llama-3.1-8b", "l4", 1, 1),
+    ("deepseek-r1", "h200-sxm", 8, 1), ("gpt-oss-120b", "b200", 1, 1), ("mixtral-8x7b", "mi300x", 2, 1)])
+@pytest.mark.parametrize("ttft_ms, tpot_ms", [(None, None), (None, 30), (500, None), (2000, 60), (300, 20)])
+def test_operating_point_search_matches_a_full_scan(catalog: Catalog, model_id: str, gpu_id: str, tp: int, pp: int,
+                                                    ttft_ms: float | None, tpot_ms: float | None) -> None:
+    """The closed form / bisection finds exactly the largest batch a scan of every batch finds."""
+    from advisor.sizing.throughput import best_operating_point
+    params = Params.from_catalog(catalog)
+    inst = make_instance(catalog.model(model_id), catalog.gpu(gpu_id), "fp8", "fp8", tp, pp, catalog, params)
+    isl, osl = 1200, 300
+    op = best_operating_point(inst, isl, osl, ttft_s=ttft_ms and ttft_ms / 1e3, tpot_s=tpot_ms and tpot_ms / 1e3)
+    curve = inst.curve(isl, osl)
+    ok = [b for b in range(1, inst.max_batch_memory(isl, osl) + 1)
+          if (tpot_ms is None or curve.tpot(b) * params.tpot_p99_factor <= tpot_ms / 1e3)
+          and (ttft_ms is None or curve.ttft_p99(b) <= ttft_ms / 1e3)]
+    best = max(ok, key=curve.throughput) if ok else None
+    assert (op.batch if op else None) == (max(ok) if ok else None) == best
+
+
+def test_memo_is_bounded_and_invisible(catalog: Catalog) -> None:
+    from advisor.sizing import cache
+    kw = dict(peak_requests_per_s=5.0, input_tokens=900, output_tokens=250, ttft_ms=1500, tpot_ms=60)
+    cache.clear(catalog)
+    cold = plan_capacity(catalog, "llama-3.1-70b", "h200-sxm", **kw)
+    warm = plan_capacity(catalog, "llama-3.1-70b", "h200-sxm", **kw)
+    assert cold == warm and cold is not warm
+    for i in range(cache.LIMIT + 10):
+        cache.memo(catalog)[("filler", i)] = i
+    cache.memo(catalog)  # past the limit: dropped wholesale
+    assert len(cache.memo(catalog)) <= cache.LIMIT
+    assert plan_capacity(catalog, "llama-3.1-70b", "h200-sxm", **kw) == cold

@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from advisor.catalog.costdata import Catalog, GpuSpec, ModelSpec
+from advisor.sizing.cache import parameters
 
 GIB = 1024 ** 3
 
@@ -38,9 +39,9 @@ def bytes_per_param(precision: str, catalog: Catalog) -> float:
     """Bytes per weight including the scale overhead of 4-bit block formats."""
     base = BASE_BYTES[precision]
     if precision == "fp4":
-        return base + catalog.parameter("quant_scale_overhead_fp4")
+        return base + parameters(catalog)["quant_scale_overhead_fp4"]
     if precision == "int4":
-        return base + catalog.parameter("quant_scale_overhead_int4")
+        return base + parameters(catalog)["quant_scale_overhead_int4"]
     return base
 
 
@@ -79,8 +80,8 @@ def activation_bytes(model: ModelSpec, catalog: Catalog) -> float:
     aiconfigurator's estimate ``2 x tokens x hidden x coeff``; MoE layers need
     about twice the dense coefficient (their coefficients are 22/13/10/10 vs 11/6.5/5/5).
     """
-    coeff = catalog.parameter("activation_coeff") * (2 if model.moe else 1)
-    return 2 * catalog.parameter("max_num_tokens") * model.hidden_size * coeff
+    coeff = parameters(catalog)["activation_coeff"] * (2 if model.moe else 1)
+    return 2 * parameters(catalog)["max_num_tokens"] * model.hidden_size * coeff
 
 
 @dataclass(frozen=True)
@@ -101,11 +102,11 @@ class MemoryPlan:
 def memory_plan(model: ModelSpec, gpu: GpuSpec, precision: str, tp: int, pp: int, catalog: Catalog) -> MemoryPlan:
     """Split one GPU's memory into weights, overheads and the KV budget."""
     capacity = gpu.memory_gib * GIB
-    usable = capacity * catalog.parameter("gpu_memory_utilization")
+    usable = capacity * parameters(catalog)["gpu_memory_utilization"]
     dense, experts = weight_bytes(model, precision, catalog)
     weights = (dense + experts) / (tp * pp)
-    overhead = catalog.parameter("runtime_reserve_gib") * GIB + activation_bytes(model, catalog)
+    overhead = parameters(catalog)["runtime_reserve_gib"] * GIB + activation_bytes(model, catalog)
     if tp > 1 or pp > 1:
-        overhead += catalog.parameter("nccl_reserve_gib") * GIB
+        overhead += parameters(catalog)["nccl_reserve_gib"] * GIB
     return MemoryPlan(capacity=capacity, usable=usable, weights=weights, overhead=overhead,
                       kv_budget=usable - weights - overhead)

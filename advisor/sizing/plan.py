@@ -18,6 +18,7 @@ from typing import Any, Iterator
 
 from advisor.errors import InputError, did_you_mean, one_of
 from advisor.catalog.costdata import PRECISIONS, Catalog, GpuSpec, ModelSpec
+from advisor.sizing.cache import memo
 from advisor.sizing.memory import GIB, kv_bytes_per_token
 from advisor.sizing.throughput import Instance, Operating, Params, best_operating_point, make_instance
 
@@ -86,14 +87,50 @@ def layouts(model: ModelSpec, gpu: GpuSpec, max_gpus: int) -> Iterator[tuple[int
             yield widest, pp
 
 
+def default_params(catalog: Catalog) -> Params:
+    """The catalog's sizing parameters (read once per catalog)."""
+    store = memo(catalog)
+    params = store.get(("params",))
+    if params is None:
+        params = store[("params",)] = Params.from_catalog(catalog)
+    return params  # type: ignore[no-any-return]
+
+
 def _instances(catalog: Catalog, model: ModelSpec, gpu: GpuSpec, precision: str, kv_precision: str,
                max_gpus: int, params: Params) -> list[Instance]:
+    store = memo(catalog)
+    key = ("instances", id(model), id(gpu), precision, kv_precision, max_gpus, params)
+    cached = store.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
     out = []
     for tp, pp in layouts(model, gpu, max_gpus):
         inst = make_instance(model, gpu, precision, kv_precision, tp, pp, catalog, params)
         out.append(inst)
         if pp > 1 and inst.memory.fits:
             break  # more stages only add bubbles
+    store[key] = out
+    return out
+
+
+def operating_points(catalog: Catalog, model: ModelSpec, gpu: GpuSpec, precision: str, kv_precision: str,
+                     max_gpus: int, isl: float, osl: float, params: Params, ttft_s: float | None = None,
+                     tpot_s: float | None = None,
+                     load_factor: float = 1.0) -> list[tuple[Instance, Operating]]:
+    """Each candidate layout with its best operating point (layouts that cannot serve are left out);
+    memoised per (model, GPU, precision, token shape, targets)."""
+    store = memo(catalog)
+    key = ("points", id(model), id(gpu), precision, kv_precision, max_gpus, isl, osl, params, ttft_s, tpot_s,
+           load_factor)
+    cached = store.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    out = []
+    for inst in _instances(catalog, model, gpu, precision, kv_precision, max_gpus, params):
+        op = best_operating_point(inst, isl, osl, ttft_s=ttft_s, tpot_s=tpot_s, load_factor=load_factor)
+        if op is not None:
+            out.append((inst, op))
+    store[key] = out
     return out
 
 
@@ -154,10 +191,8 @@ def best_system(catalog: Catalog, model: ModelSpec, gpu: GpuSpec, count: int, pr
     replicas x instance throughput; GPUs left over by a layout stay idle.
     """
     best: tuple[float, Instance, Operating] | None = None
-    for inst in _instances(catalog, model, gpu, precision, kv_precision, count, params):
-        op = best_operating_point(inst, isl, osl, ttft_s=ttft_s, tpot_s=tpot_s, load_factor=load_factor)
-        if op is None:
-            continue
+    for inst, op in operating_points(catalog, model, gpu, precision, kv_precision, count, isl, osl, params,
+                                     ttft_s=ttft_s, tpot_s=tpot_s, load_factor=load_factor):
         total = op.throughput * (count // inst.gpus)
         if best is None or total > best[0] * 1.0001:
             best = (total, inst, op)
@@ -182,7 +217,7 @@ def size_fixed(catalog: Catalog, model_id: str, gpu_id: str, count: int, precisi
     precision = resolve_precision(gpu, precision)
     kv_precision = resolve_kv_precision(gpu, precision, kv_precision)
     _check_tokens(model_id, model, input_tokens, output_tokens)
-    params = params or Params.from_catalog(catalog)
+    params = params or default_params(catalog)
 
     best = best_system(catalog, model, gpu, count, precision, kv_precision, input_tokens, output_tokens, params)
 
@@ -265,18 +300,15 @@ def plan_capacity(catalog: Catalog, model_id: str, gpu_id: str, *, peak_requests
     precision = resolve_precision(gpu, precision)
     kv_precision = resolve_kv_precision(gpu, precision, kv_precision)
     _check_tokens(model_id, model, input_tokens, output_tokens)
-    params = params or Params.from_catalog(catalog)
+    params = params or default_params(catalog)
     rho = catalog.parameter("target_utilisation")
     max_gpus = gpu.scaleup_domain * _MAX_PP
 
     best: tuple[int, int, Instance, Operating, int] | None = None
-    for inst in _instances(catalog, model, gpu, precision, kv_precision, max_gpus, params):
-        op = best_operating_point(inst, input_tokens, output_tokens,
-                                  ttft_s=ttft_ms / 1e3 if ttft_ms else None,
-                                  tpot_s=tpot_ms / 1e3 if tpot_ms else None,
-                                  load_factor=params.server_load_factor)
-        if op is None:
-            continue
+    for inst, op in operating_points(catalog, model, gpu, precision, kv_precision, max_gpus, input_tokens,
+                                     output_tokens, params, ttft_s=ttft_ms / 1e3 if ttft_ms else None,
+                                     tpot_s=tpot_ms / 1e3 if tpot_ms else None,
+                                     load_factor=params.server_load_factor):
         rate = op.throughput / output_tokens
         instances = max(1, math.ceil(peak_requests_per_s / (rate * rho) - 1e-9)) + (1 if ha else 0)
         gpus = instances * inst.gpus

@@ -32,9 +32,10 @@ from __future__ import annotations
 from typing import Any
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from advisor.catalog.costdata import Catalog, GpuSpec, ModelSpec
+from advisor.sizing.cache import parameters
 from advisor.sizing.memory import MemoryPlan, kv_bytes_per_sequence, memory_plan, weight_bytes
 
 #: Compute precision used when a GPU lacks tensor cores for the weight format
@@ -67,7 +68,9 @@ class Params:
 
     @classmethod
     def from_catalog(cls, catalog: Catalog, **overrides: float) -> "Params":
-        values = {name: catalog.parameter(name) for name in cls.__dataclass_fields__}
+        known = parameters(catalog)
+        # a missing parameter is reported by catalog.parameter (file, did-you-mean), not a KeyError
+        values = {name: known[name] if name in known else catalog.parameter(name) for name in cls.__dataclass_fields__}
         values.update(overrides)
         return cls(**values)
 
@@ -97,6 +100,7 @@ class Instance:
     flops: float
     attention_flops: float
     params: Params
+    _curves: dict[tuple[float, float], "Curve"] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def gpus(self) -> int:
@@ -127,40 +131,6 @@ class Instance:
         eff = full * context + m.sliding_window_layers * window
         return 2.0 * m.attention_heads * (qk + v) * eff
 
-    def decode_stage_time(self, batch: float, context: float) -> float:
-        """Seconds for one pipeline stage to advance ``batch`` sequences by one token."""
-        p = self.params
-        n = self.gpus
-        weights_read = self.dense_bytes + self.expert_bytes * self.expert_fraction(batch)
-        kv_read = batch * self.kv_per_sequence(context)
-        t_mem = (weights_read + kv_read) / n / (self.bandwidth * p.mbu)
-        # GEMMs run at the weight format's rate; attention runs at the KV-cache format's rate
-        gemm = batch * 2.0 * self.model.active_params_b * 1e9 / self.flops
-        attention = batch * self.attention_flops_per_token(context) / self.attention_flops
-        t_comp = (gemm + attention) / n / p.mfu_decode
-        layers = self.model.layers / self.pp
-        t_comm = 0.0
-        if self.tp > 1:
-            message = batch * self.model.hidden_size * 2.0  # bf16 activations
-            link = self.gpu.scaleup_bw_gbs * 1e9 * p.link_efficiency
-            per_allreduce = p.allreduce_latency_us * 1e-6 + 2.0 * (self.tp - 1) / self.tp * message / link
-            t_comm = 2.0 * layers * per_allreduce
-        t_fixed = layers * p.step_overhead_us_per_layer * 1e-6
-        return max(t_mem, t_comp) + t_comm + t_fixed + self.moe_step_time(batch)
-
-    def moe_step_time(self, batch: float) -> float:
-        """Fixed cost of the expert GEMMs one GPU runs per step (experts spread over the TP group)."""
-        moe = self.model.moe
-        if moe is None or self.params.moe_expert_us == 0.0:
-            return 0.0
-        touched = moe.experts * self.expert_fraction(batch) / min(self.tp, moe.experts)
-        return moe.moe_layers / self.pp * touched * self.params.moe_expert_us * 1e-6
-
-    def step_time(self, batch: float, context: float) -> float:
-        """Time per output token of one sequence in a full batch of ``batch`` (no prefill)."""
-        micro = batch / self.pp
-        return self.pp * self.decode_stage_time(micro, context) + (self.pp - 1) * self.params.allreduce_latency_us * 1e-6
-
     def prefill_time(self, isl: float) -> float:
         """Seconds of instance time to prefill one request of ``isl`` tokens."""
         m = self.model
@@ -172,22 +142,27 @@ class Instance:
             self.bandwidth * self.params.mbu)
         return max(t_comp, t_mem)
 
+    def curve(self, isl: float, osl: float) -> "Curve":
+        """The batch-to-latency curve of this instance for one token shape (cached)."""
+        key = (isl, osl)
+        c = self._curves.get(key)
+        if c is None:
+            if len(self._curves) > 64:
+                self._curves.clear()
+            c = self._curves[key] = Curve(self, isl, osl)
+        return c
+
     def tpot(self, batch: float, isl: float, osl: float) -> float:
         """Mean time per output token with ``batch`` sequences, prefill interleaved."""
-        context = isl + osl / 2.0
-        return self.step_time(batch, context) + batch / osl * self.prefill_time(isl)
+        return self.curve(isl, osl).tpot(batch)
 
     def throughput(self, batch: float, isl: float, osl: float) -> float:
         """Output tokens/s of the instance at a steady batch of ``batch`` sequences."""
-        return batch / self.tpot(batch, isl, osl)
+        return self.curve(isl, osl).throughput(batch)
 
     def ttft_p99(self, batch: float, isl: float, osl: float) -> float:
         """p99 time to first token: the prefill, one decode step, and M/D/1 queueing on prefill."""
-        t_p = self.prefill_time(isl)
-        rate = self.throughput(batch, isl, osl) / osl  # requests/s
-        rho = min(rate * t_p, 0.999)
-        wait_mean = rho * t_p / (2.0 * (1.0 - rho))
-        return t_p + self.step_time(batch, isl) + _P99_TAIL * wait_mean
+        return self.curve(isl, osl).ttft_p99(batch)
 
     # ---------------------------------------------------------- capacity ----
     def max_batch_memory(self, isl: float, osl: float) -> int:
@@ -225,50 +200,150 @@ def make_instance(model: ModelSpec, gpu: GpuSpec, precision: str, kv_precision: 
     )
 
 
+class Curve:
+    """Time per output token of one instance as a function of the batch, for one token shape.
+
+    Everything that does not depend on the batch (context, KV bytes per sequence, attention
+    FLOPs per token, the prefill of one request) is computed once here, so evaluating a batch
+    is a dozen float operations: the operating-point search and the capacity plan call it a
+    few dozen times per layout instead of re-deriving the model each time.
+
+    Per pipeline stage and micro-batch ``m``:
+    ``max(mem0 + memx f(m) + mem1 m, comp1 m) + fix0 + fix1 m + moe0 f(m)``, with
+    ``f(m) = 1 - keep^m`` the share of routed experts a step touches (0 for dense models).
+    """
+
+    __slots__ = ("pp", "mem0", "memx", "mem1", "comp1", "fix0", "fix1", "moe0", "keep", "pp_latency",
+                 "prefill", "prefill_per_output", "ttft_mem1", "ttft_comp1", "dense")
+
+    def __init__(self, inst: "Instance", isl: float, osl: float) -> None:
+        p = inst.params
+        n = inst.gpus
+        bw = inst.bandwidth * p.mbu
+        self.pp = inst.pp
+        m = inst.model
+        moe = m.moe
+        self.keep = 1.0 - moe.top_k / moe.experts if moe is not None else 1.0
+        self.dense = moe is None
+        self.mem0 = inst.dense_bytes / n / bw
+        self.memx = inst.expert_bytes / n / bw if moe is not None else 0.0
+        context = isl + osl / 2.0
+        gemm = 2.0 * m.active_params_b * 1e9 / inst.flops
+        self.mem1 = inst.kv_per_sequence(context) / n / bw
+        self.comp1 = (gemm + inst.attention_flops_per_token(context) / inst.attention_flops) / n / p.mfu_decode
+        self.ttft_mem1 = inst.kv_per_sequence(isl) / n / bw
+        self.ttft_comp1 = (gemm + inst.attention_flops_per_token(isl) / inst.attention_flops) / n / p.mfu_decode
+        layers = m.layers / inst.pp
+        self.fix0 = layers * p.step_overhead_us_per_layer * 1e-6
+        self.fix1 = 0.0
+        if inst.tp > 1:
+            link = inst.gpu.scaleup_bw_gbs * 1e9 * p.link_efficiency
+            self.fix0 += 2.0 * layers * p.allreduce_latency_us * 1e-6
+            self.fix1 = 2.0 * layers * 2.0 * (inst.tp - 1) / inst.tp * m.hidden_size * 2.0 / link
+        self.moe0 = 0.0
+        if moe is not None and p.moe_expert_us != 0.0:
+            self.moe0 = moe.moe_layers / inst.pp * moe.experts / min(inst.tp, moe.experts) * p.moe_expert_us * 1e-6
+        self.pp_latency = (inst.pp - 1) * p.allreduce_latency_us * 1e-6
+        self.prefill = inst.prefill_time(isl)
+        self.prefill_per_output = self.prefill / osl
+
+    def _stage(self, micro: float, mem1: float, comp1: float) -> float:
+        if self.dense:
+            mem = self.mem0 + mem1 * micro
+            f = 0.0
+        else:
+            f = 1.0 - self.keep ** micro
+            mem = self.mem0 + self.memx * f + mem1 * micro
+        comp = comp1 * micro
+        return (mem if mem > comp else comp) + self.fix0 + self.fix1 * micro + self.moe0 * f
+
+    def step(self, batch: float) -> float:
+        """Seconds per decode step of ``batch`` sequences at the mean context (no prefill)."""
+        return self.pp * self._stage(batch / self.pp, self.mem1, self.comp1) + self.pp_latency
+
+    def tpot(self, batch: float) -> float:
+        """Mean seconds per output token with ``batch`` sequences, prefill interleaved."""
+        return self.step(batch) + batch * self.prefill_per_output
+
+    def throughput(self, batch: float) -> float:
+        return batch / self.tpot(batch)
+
+    def ttft_p99(self, batch: float) -> float:
+        """p99 time to first token: the prefill, one decode step at the prompt's length, M/D/1 queueing."""
+        t_p = self.prefill
+        rho = min(batch / self.tpot(batch) * self.prefill_per_output, 0.999)
+        wait_mean = rho * t_p / (2.0 * (1.0 - rho))
+        first_step = self.pp * self._stage(batch / self.pp, self.ttft_mem1, self.ttft_comp1) + self.pp_latency
+        return t_p + first_step + _P99_TAIL * wait_mean
+
+    def max_batch_for_tpot(self, limit: float, upper: int) -> int:
+        """Largest batch in [0, upper] whose mean TPOT is at most ``limit`` (0 if none)."""
+        if self.tpot(1) > limit:
+            return 0
+        if self.tpot(upper) <= limit:
+            return upper
+        if self.dense:
+            # every piece is linear in the batch: tpot <= limit is one bound per piece
+            pp = self.pp
+            k0 = pp * self.fix0 + self.pp_latency
+            k1 = self.fix1 + self.prefill_per_output
+            b_mem = (limit - pp * self.mem0 - k0) / (self.mem1 + k1)
+            b_comp = (limit - k0) / (self.comp1 + k1)
+            b = int(min(b_mem, b_comp) + 1e-9)
+            b = max(1, min(b, upper))
+            while b < upper and self.tpot(b + 1) <= limit:  # float edge
+                b += 1
+            while b > 1 and self.tpot(b) > limit:
+                b -= 1
+            return b
+        return _bisect(self.tpot, limit, 1, upper)
+
+    def max_batch_for_ttft(self, limit: float, upper: int) -> int:
+        """Largest batch in [0, upper] whose p99 TTFT is at most ``limit`` (TTFT rises with the batch)."""
+        if self.ttft_p99(1) > limit:
+            return 0
+        if self.ttft_p99(upper) <= limit:
+            return upper
+        return _bisect(self.ttft_p99, limit, 1, upper)
+
+
+def _bisect(fn: Any, limit: float, lo: int, hi: int) -> int:
+    """Largest integer b in [lo, hi) with fn(b) <= limit, given fn(lo) <= limit < fn(hi), fn increasing."""
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if fn(mid) <= limit:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
 def best_operating_point(inst: Instance, isl: float, osl: float, ttft_s: float | None = None,
                          tpot_s: float | None = None, load_factor: float = 1.0) -> Operating | None:
     """Largest-throughput batch that fits memory and meets the p99 latency targets.
 
-    Throughput rises with the batch (weights are shared) until memory runs out or
-    compute saturates, while TPOT and TTFT rise with it; so the answer is the
-    largest batch that satisfies every bound, found by bisection. Returns None when
-    even one sequence misses a target or does not fit.
+    Throughput ``B / TPOT(B)`` rises with the batch in this model (every cost is linear or
+    concave in B, with a positive intercept), while TPOT and TTFT rise with it too; so the
+    answer is the largest batch that satisfies every bound: in closed form for the TPOT
+    bound of a dense model (each roofline piece is linear in B), by bisection otherwise.
+    Returns None when even one sequence misses a target or does not fit.
     """
     b_mem = inst.max_batch_memory(isl, osl)
     if b_mem < 1:
         return None
     p = inst.params
-
-    def ok(b: int) -> bool:
-        if tpot_s is not None and inst.tpot(b, isl, osl) * p.tpot_p99_factor > tpot_s:
-            return False
-        if ttft_s is not None and inst.ttft_p99(b, isl, osl) > ttft_s:
-            return False
-        return True
-
-    if not ok(1):
+    curve = inst.curve(isl, osl)
+    batch, limit = b_mem, "memory" if b_mem < p.max_batch else "max_batch"
+    if tpot_s is not None:
+        b = curve.max_batch_for_tpot(tpot_s / p.tpot_p99_factor, batch)
+        if b < batch:
+            batch, limit = b, "tpot"
+    if ttft_s is not None and batch >= 1:
+        b = curve.max_batch_for_ttft(ttft_s, batch)
+        if b < batch:
+            batch, limit = b, "ttft"
+    if batch < 1:
         return None
-    lo, hi = 1, b_mem
-    if ok(hi):
-        lo = hi
-    else:
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if ok(mid):
-                lo = mid
-            else:
-                hi = mid
-    # throughput can peak below the bound when communication grows with the batch
-    candidates = {lo} | {max(1, int(lo * f)) for f in (0.5, 0.75)}
-    batch = max(candidates, key=lambda b: inst.throughput(b, isl, osl))
-    if batch == b_mem:
-        limit = "memory" if b_mem < p.max_batch else "max_batch"
-    elif tpot_s is not None and not ok(batch + 1) and inst.tpot(batch + 1, isl, osl) * p.tpot_p99_factor > tpot_s:
-        limit = "tpot"
-    elif ttft_s is not None and batch == lo:
-        limit = "ttft"
-    else:
-        limit = "compute"
-    return Operating(batch=batch, throughput=inst.throughput(batch, isl, osl) * load_factor,
-                     tpot=inst.tpot(batch, isl, osl), ttft_p99=inst.ttft_p99(batch, isl, osl),
-                     prefill=inst.prefill_time(isl), limited_by=limit)
+    tpot = curve.tpot(batch)
+    return Operating(batch=batch, throughput=batch / tpot * load_factor, tpot=tpot,
+                     ttft_p99=curve.ttft_p99(batch), prefill=curve.prefill, limited_by=limit)
