@@ -3,7 +3,7 @@
 Prints
 * Monte Carlo with 10,000 draws over every option of an example (all ten
   options costed, whatever the rules say), in process, median of several runs
-  (target <= 1 s);
+  (target <= 50 ms);
 * building the ledgers of those options (sizing included);
 * wall time of `advisor evaluate EXAMPLE --format json` with costs, as a user
   runs it (a fresh process, imports included), median of several runs
@@ -72,7 +72,7 @@ def main() -> None:
         simulate(ledgers, ctx.factors, growth, float(ctx.rate), draws=10_000, seed=seed)
         times.append(time.perf_counter() - t)
     print(f"Monte Carlo, 10,000 draws x {len(ledgers)} options, median of 7: "
-          f"{statistics.median(times) * 1000:.0f} ms (target <= 1000 ms)")
+          f"{statistics.median(times) * 1000:.0f} ms (target <= 50 ms)")
 
     exe = shutil.which("advisor") or str(Path(sys.executable).parent / "advisor")
     seconds, out = wall([exe, "evaluate", str(EXAMPLE), "--format", "json"])
@@ -86,11 +86,11 @@ def main() -> None:
         print("(advisor evaluate produced no JSON; is the rule library loadable?)")
         return
     print(f"\n{EXAMPLE.name}: TCO of the ranked options")
-    print(f"{'rank':>4}  {'option':<26}{'total':>14}{'NPV':>14}{'P10':>12}{'P90':>12}{'per 1M':>9}  cheapest")
+    print(f"{'rank':>4}  {'option':<26}{'NPV':>14}{'NPV P10':>12}{'NPV P90':>12}{'total':>14}{'per 1M':>9}  cheapest")
     for o in sorted((o for o in data["options"] if o.get("rank")), key=lambda o: o["rank"]):
         t = o["tco"]
-        print(f"{o['rank']:>4}  {o['id']:<26}{float(t['total']):>14,.0f}{float(t['npv']):>14,.0f}"
-              f"{float(t['p10']):>12,.0f}{float(t['p90']):>12,.0f}{float(t['per_million_tokens']):>9.2f}"
+        print(f"{o['rank']:>4}  {o['id']:<26}{float(t['npv']):>14,.0f}{float(t['npv_p10']):>12,.0f}"
+              f"{float(t['npv_p90']):>12,.0f}{float(t['total']):>14,.0f}{float(t['per_million_tokens']):>9.2f}"
               f"  {t['probability_cheapest']:.0%}")
     for o in data["options"]:
         if o.get("tco") and o["tco"].get("status") == "unknown":

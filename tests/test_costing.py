@@ -92,8 +92,11 @@ def test_api_ledger_hand_checked(workspace, catalog) -> None:  # type: ignore[no
     out = next(c for c in led.components if c.name.startswith("Output tokens"))
     assert inp.quantities == [Decimal(365), Decimal(365)]
     assert out.quantities == [Decimal("182.5"), Decimal("182.5")]
-    assert inp.unit_price == Decimal(str(offer.input))
-    assert led.total == Decimal(365 * 2) * Decimal("2.5") + Decimal(365) * Decimal(10)
+    # the central estimate: list price x the mean API price level over the horizon (0.5 / 1 / 1.1)
+    level = Decimal(str(round((0.5 + 1.0 + 1.1) / 3, 9)))
+    assert ctx.factors["api_price_change"].central == pytest.approx(float(level))
+    assert inp.unit_price == Decimal(str(offer.input)) * level
+    assert led.total == (Decimal(365 * 2) * Decimal("2.5") + Decimal(365) * Decimal(10)) * level
     assert all(isinstance(a, Decimal) for c in led.components for a in c.amounts())
 
 
@@ -161,7 +164,10 @@ def test_owned_ledger_components(workspace, catalog) -> None:  # type: ignore[no
     power = next(c for c in led.components if c.name == "Electricity")
     # kWh = servers x kW x utilisation x PUE x 8760
     n = led.sizing["years"][0]["servers"]
-    expected = Decimal(n) * Decimal(str(server.max_power_kw.value)) * Decimal("0.6") * Decimal("1.56") * 8760
+    # every input at its central value: the mean of its range
+    pue = Decimal(str(round((1.3 + 1.56 + 1.59) / 3, 9)))
+    util = Decimal(str(round((0.3 + 0.6 + 0.9) / 3, 9)))
+    expected = Decimal(n) * Decimal(str(server.max_power_kw.value)) * util * pue * 8760
     assert power.quantities[0] == expected
     assert servers.timing == "start"
 
@@ -258,11 +264,13 @@ def test_ranking_skips_excluded_and_fills_fields(workspace, catalog) -> None:  #
             assert o.rank is None and o.tco is None
     for o in ranked:
         t = o.tco or {}
-        for key in ("total", "currency", "npv", "per_million_tokens", "p10", "p50", "p90", "components"):
+        for key in ("total", "currency", "npv", "per_million_tokens", "total_p10", "total_p50", "total_p90",
+                    "npv_p10", "npv_p90", "components"):
             assert key in t
-        assert isinstance(t["total"], Decimal) and t["p10"] <= t["p50"] <= t["p90"]
-    exp = [o.tco["expected_npv"] for o in ranked]  # type: ignore[index]
-    assert exp == sorted(exp)
+        assert isinstance(t["total"], Decimal) and t["total_p10"] <= t["total_p50"] <= t["total_p90"]
+        assert t["npv_p10"] <= t["npv"] <= t["npv_p90"] and t["total_p10"] <= t["total"] <= t["total_p90"]
+    npvs = [o.tco["npv"] for o in ranked]  # type: ignore[index]
+    assert npvs == sorted(npvs)
     assert r.recommendation and r.recommendation["option"] == ranked[0].id
     assert r.recommendation["why"].endswith(".")
     again = rank_decision(d, make_profile(), catalog, workspace.options, draws=1000, seed=1)
@@ -314,7 +322,8 @@ def test_every_example_has_cost_fields(runner, path: Path) -> None:  # type: ign
         if o["tco"]["status"] == "unknown":
             assert o["rank"] is None and o["tco"]["reason"]
             continue
-        for key in ("total", "currency", "npv", "per_million_tokens", "p10", "p50", "p90", "components"):
+        for key in ("total", "currency", "npv", "per_million_tokens", "total_p10", "total_p90", "npv_p10",
+                    "npv_p90", "components"):
             assert key in o["tco"], key
         assert o["rank"] >= 1 and o["tco"]["currency"] == data["costing"]["currency"]
     if any(o["rank"] for o in usable):

@@ -48,10 +48,24 @@ class Factor:
     as_of: str
     status: str
 
+    @property
+    def central(self) -> float:
+        """The mean of the distribution: the value every ledger is built at.
+
+        Why the mean: the ranking compares expected costs, and with inputs
+        that enter the ledger multiplicatively and are drawn independently, the
+        ledger at the mean inputs is the mean of the simulation (up to the
+        convexity of compound growth). A one-sided range (0.5 to 1.5 FTE around
+        0.5) therefore moves the central figure, as it should.
+        """
+        if self.high <= self.low:
+            return self.nominal
+        return (self.low + self.nominal + self.high) / 3.0
+
     def to_json(self) -> dict[str, Any]:
         return {"input": self.key, "label": self.label, "value": round(self.nominal, 6),
-                "low": round(self.low, 6), "high": round(self.high, 6), "unit": self.unit, "source": self.source, "as_of": self.as_of,
-                "status": self.status}
+                "central": round(self.central, 6), "low": round(self.low, 6), "high": round(self.high, 6),
+                "unit": self.unit, "source": self.source, "as_of": self.as_of, "status": self.status}
 
 
 @dataclass
@@ -63,6 +77,7 @@ class Context:
     cites: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     fx_used: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    _growth: Factor | None = None
     _plans: dict[tuple[str, float, bool], dict[str, Any]] = field(default_factory=dict)
 
     # ------------------------------------------------------------ profile ----
@@ -84,7 +99,8 @@ class Context:
 
     @property
     def growth(self) -> float:
-        return self.profile.workload.growth_per_year
+        """Central growth per year (the mean of its range; the profile value unless clamped)."""
+        return self.growth_factor().central
 
     def demand(self, year: int) -> float:
         return (1.0 + self.growth) ** year
@@ -191,7 +207,6 @@ class Context:
                     self.notes.append(f"No electricity price for {code}: the {entry.name} price is used "
                                       f"(catalog/electricity.yaml {key}).")
                 c = self.cite("electricity", key, entry)
-                price = self.convert(entry.price_per_kwh, entry.currency)
                 fkey = f"electricity:{key}"
                 if fkey not in self.factors:
                     spread, _ = self.opex_value("electricity_price_spread")
@@ -202,6 +217,7 @@ class Context:
                     high = high if high is not None and high >= v else v * (1 + float(spread))
                     self.factors[fkey] = Factor(fkey, f"Electricity price ({key})", v, low, high,
                                                 f"{entry.currency}/kWh", entry.source, entry.as_of, entry.status)
+                price = self.convert(self.factors[fkey].central, entry.currency)
                 return price, c, fkey
         raise CostUnknown(f"no electricity price for {code} in catalog/electricity.yaml",
                           f"add prices.{code} (price_per_kwh, currency, source, as_of, status) to a --catalog copy")
@@ -236,19 +252,33 @@ class Context:
             oncost.low if oncost.low is not None else oncost.value,
             oncost.high if oncost.high is not None else oncost.value, "ratio", oncost.source, oncost.as_of,
             oncost.status))
-        return self.convert(salary.value, salary.currency) * dec(oncost.value), cites, fkey
+        return self.convert(salary.value, salary.currency) * dec(self.factors[fkey].central), cites, fkey
 
-    def factor_item(self, name: str, label: str) -> str:
-        """Declare an opex item with a range as an uncertain input; returns its key."""
+    def uncertain(self, name: str, label: str) -> tuple[Decimal, dict[str, str], str]:
+        """An opex item with a range, declared as an uncertain input.
+
+        Returns its central value (the mean of its range, what the ledger is
+        built at), its citation and the factor key components list as a driver.
+        """
+        item, c = self.opex(name)
         if name not in self.factors:
-            item, _ = self.opex(name)
             self.factors[name] = Factor(name, label, item.value,
                                         item.low if item.low is not None else item.value,
                                         item.high if item.high is not None else item.value,
                                         item.unit or "", item.source, item.as_of, item.status)
-        return name
+        return dec(round(self.factors[name].central, 9)), c, name
 
-    def hardware_factor(self, server_id: str, price: SourcedValue) -> str:
+    def central_note(self, key: str) -> str | None:
+        """'mean of L-V-H' for a factor whose central value differs from its catalogued value."""
+        f = self.factors[key]
+        if f.high <= f.low or abs(f.central - f.nominal) < 1e-12:
+            return None
+        def num(x: float) -> str:
+            return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
+        return f"{num(f.central)} = mean of the range {num(f.low)} / {num(f.nominal)} / {num(f.high)} ({f.label})"
+
+    def hardware_price(self, server_id: str, price: SourcedValue) -> tuple[Decimal, str]:
+        """Central server price in the profile currency, and its factor key."""
         key = f"hardware_price:{server_id}"
         if key not in self.factors:
             spread, _ = self.opex_value("hardware_price_spread")
@@ -256,15 +286,18 @@ class Context:
             high = price.high if price.high is not None else price.value * (1 + float(spread))
             self.factors[key] = Factor(key, f"Server price ({server_id})", price.value, low, high,
                                        f"{price.currency} per server", price.source, price.as_of, price.status)
-        return key
+        return self.convert(round(self.factors[key].central, 2), price.currency), key
 
     def growth_factor(self) -> Factor:
-        spread = self.catalog.opex.items.get("growth_uncertainty")
-        s = spread.value if spread else 0.0
-        g = self.growth
-        return Factor("growth_per_year", "Workload growth per year", g, max(-0.9, g - s), g + s, "fraction",
-                      "profile workload.growth_per_year; range from catalog/opex.yaml growth_uncertainty",
-                      "profile", "assumption")
+        if self._growth is None:
+            spread = self.catalog.opex.items.get("growth_uncertainty")
+            s = spread.value if spread else 0.0
+            g = self.profile.workload.growth_per_year
+            self._growth = Factor("growth_per_year", "Workload growth per year", g, max(-0.9, g - s), g + s,
+                                  "fraction",
+                                  "profile workload.growth_per_year; range from catalog/opex.yaml growth_uncertainty",
+                                  "profile", "assumption")
+        return self._growth
 
     # -------------------------------------------------------------- sizing ----
     def plan(self, gpu_id: str, rps: float, ha: bool) -> dict[str, Any]:

@@ -69,7 +69,8 @@ def api_components(ctx: Context, share: float, prefix: str = "", regional: bool 
     if cached_share is None:
         value, c = ctx.opex_value("api_cached_input_share")
         cached_share = float(value)
-    api_f = ctx.factor_item("api_price_change", "API price level over the horizon")
+    level, _, api_f = ctx.uncertain("api_price_change", "API price level over the horizon")
+    level_note = ctx.central_note(api_f)
     if cached_share > 0 and offer.cached_input is None:
         raise CostUnknown(f"API offer '{oid}' has no cached-input price, but {cached_share:.0%} of input "
                           "tokens are assumed cached", "add cached_input to the offer, or set "
@@ -77,30 +78,39 @@ def api_components(ctx: Context, share: float, prefix: str = "", regional: bool 
     m_in = [dec(ctx.requests(y, share) * w.input_tokens) / MILLION for y in range(h)]
     m_out = [dec(ctx.requests(y, share) * w.output_tokens) / MILLION for y in range(h)]
     cs = dec(cached_share)
+
+    def token_price(list_price: float) -> tuple[Decimal, str | None]:
+        """List price x the central price level, with a note saying so."""
+        notes = [n for n in (ctx.price_note(list_price, offer.currency), level_note and
+                             f"list price x {level_note}") if n]
+        return ctx.convert(list_price, offer.currency) * level, "; ".join(notes) or None
+
+    p_in, n_in = token_price(offer.input)
     comps = [
-        Component(f"{prefix}Input tokens ({offer.model})", "million tokens", ctx.convert(offer.input, offer.currency),
-                  [q * (1 - cs) for q in m_in], [cite], drivers=(api_f,), demand_scaled=True,
-                  note=ctx.price_note(offer.input, offer.currency)),
+        Component(f"{prefix}Input tokens ({offer.model})", "million tokens", p_in,
+                  [q * (1 - cs) for q in m_in], [cite], drivers=(api_f,), demand_scaled=True, note=n_in),
     ]
     if cs > 0:
-        comps.append(Component(f"{prefix}Cached input tokens ({offer.model})", "million tokens",
-                               ctx.convert(offer.cached_input or 0.0, offer.currency), [q * cs for q in m_in],
-                               [cite], drivers=(api_f,), demand_scaled=True))
-    comps.append(Component(f"{prefix}Output tokens ({offer.model})", "million tokens",
-                           ctx.convert(offer.output, offer.currency), m_out, [cite], drivers=(api_f,),
-                           demand_scaled=True, note=ctx.price_note(offer.output, offer.currency)))
+        p_c, n_c = token_price(offer.cached_input or 0.0)
+        comps.append(Component(f"{prefix}Cached input tokens ({offer.model})", "million tokens", p_c,
+                               [q * cs for q in m_in], [cite], drivers=(api_f,), demand_scaled=True, note=n_c))
+    p_out, n_out = token_price(offer.output)
+    comps.append(Component(f"{prefix}Output tokens ({offer.model})", "million tokens", p_out, m_out, [cite],
+                           drivers=(api_f,), demand_scaled=True, note=n_out))
     info: dict[str, Any] = {"api_offer": oid, "provider": offer.provider, "model": offer.model,
                             "residency": offer.residency, "cached_input_share": cached_share}
     want = ctx.api_residency
     if regional and offer.residency != want:
         if offer.regional_uplift is not None:
+            # the provider's own published uplift: a price, not an uncertain input
             uplift, ucite = dec(offer.regional_uplift), cite
+            drivers: tuple[str, ...] = (api_f,)
         else:
-            uplift, ucite = ctx.opex_value("regional_api_uplift_pct")
-        fkey = ctx.factor_item("regional_api_uplift_pct", "Regional residency uplift on API prices")
+            uplift, ucite, fkey = ctx.uncertain("regional_api_uplift_pct", "Regional residency uplift on API prices")
+            drivers = (api_f, fkey)
         spend = [sum((c.amounts()[y] for c in comps), Decimal(0)) for y in range(h)]
         comps.append(Component(f"{prefix}Regional residency uplift", f"fraction of token spend ({ctx.currency})",
-                               uplift, spend, [ucite], drivers=(api_f, fkey), demand_scaled=True))
+                               uplift, spend, [ucite], drivers=drivers, demand_scaled=True))
         info["residency"] = f"{want or ctx.region_label} (uplift {uplift:.0%} on the {offer.residency} price)"
     return comps, info
 
@@ -146,9 +156,14 @@ def rented_offer_ledger(ctx: Context, option: Option, oid: str, offer: CloudOffe
     h = ctx.horizon
     ha = ctx.profile.workload.high_availability
     cite = ctx.cite("cloud_offer", oid, offer)
-    peak_hours, phc = ctx.opex_value("peak_hours_per_day")
-    ph_f = ctx.factor_item("peak_hours_per_day", "Hours per day above the average load")
-    cloud_f = ctx.factor_item("cloud_price_change", "Cloud GPU price level over the horizon")
+    peak_hours, phc, ph_f = ctx.uncertain("peak_hours_per_day", "Hours per day above the average load")
+    level, _, cloud_f = ctx.uncertain("cloud_price_change", "Cloud GPU price level over the horizon")
+    level_note = ctx.central_note(cloud_f)
+
+    def hour_price(list_price: float) -> tuple[Decimal, str | None]:
+        notes = [n for n in (ctx.price_note(list_price, offer.currency), level_note and
+                             f"list price x {level_note}") if n]
+        return ctx.convert(list_price, offer.currency) * level, "; ".join(notes) or None
     burst_hours = peak_hours * 365
     term, reserved = None, None
     if offer.reserved_3y is not None and h >= 3:
@@ -189,31 +204,28 @@ def rented_offer_ledger(ctx: Context, option: Option, oid: str, offer: CloudOffe
     comps: list[Component] = []
     what = f"{offer.instance}, {offer.gpus}x {offer.gpu}"
     if any(res_q):
-        price = ctx.convert(reserved or 0.0, offer.currency)
+        price, note = hour_price(reserved or 0.0)
         comps.append(Component(f"{prefix}Reserved GPU instances ({what}, {term})", "instance-hour", price, res_q,
-                               [cite], drivers=(cloud_f,), demand_scaled=True,
-                               note=ctx.price_note(reserved or 0.0, offer.currency)))
+                               [cite], drivers=(cloud_f,), demand_scaled=True, note=note))
     if any(od_q):
-        price = ctx.convert(od or 0.0, offer.currency)
+        price, note = hour_price(od or 0.0)
         comps.append(Component(f"{prefix}On-demand GPU instances ({what})", "instance-hour", price, od_q, [cite],
-                               drivers=(cloud_f,), demand_scaled=True, note=ctx.price_note(od or 0.0, offer.currency)))
+                               drivers=(cloud_f,), demand_scaled=True, note=note))
     if any(burst_q):
-        price = ctx.convert(od or 0.0, offer.currency)
+        price, note = hour_price(od or 0.0)
         comps.append(Component(f"{prefix}On-demand GPU instances at peak ({what})", "instance-hour", price, burst_q,
                                [cite, phc], drivers=(cloud_f, ph_f), demand_scaled=True,
-                               note=f"{peak_hours} peak hours a day"))
+                               note="; ".join(n for n in (f"{peak_hours:.3g} peak hours a day", note) if n)))
     if option.kind in _PREMIUM_ITEM or option.id == "sovereign_branded_cloud":
         item = "sovereign_branded_premium_pct" if option.id == "sovereign_branded_cloud" else _PREMIUM_ITEM[option.kind][0]
         label = "Sovereign-branded premium" if option.id == "sovereign_branded_cloud" else _PREMIUM_ITEM[option.kind][1]
-        pct, pc = ctx.opex_value(item)
-        pf = ctx.factor_item(item, label)
+        pct, pc, pf = ctx.uncertain(item, label)
         spend = [sum((c.amounts()[y] for c in comps), Decimal(0)) for y in range(h)]
         comps.append(Component(f"{prefix}{label}", f"fraction of GPU spend ({ctx.currency})", pct, spend, [pc],
                                drivers=(cloud_f, pf), demand_scaled=True,
                                note="no catalogued price list for this kind of offer: premium on the offer's price"))
     if staff:
-        fte, fc = ctx.opex_value("cloud_ops_fte")
-        ff = ctx.factor_item("cloud_ops_fte", "Operations staff for rented GPUs")
+        fte, fc, ff = ctx.uncertain("cloud_ops_fte", "Operations staff for rented GPUs")
         comps.append(_staff(ctx, fte, ff, f"{prefix}Operations staff", [fc]))
     first = ctx.plan(offer.gpu, ctx.peak_rps(0, share), ha)
     sizing = {"offer": oid, "provider": offer.provider, "instance": offer.instance, "region": offer.region,
@@ -291,21 +303,19 @@ def owned_gpu_ledger(ctx: Context, option: Option, gpu_id: str, share: float = 1
     new = [installed[0]] + [installed[y] - installed[y - 1] for y in range(1, h)]
     pcite = ctx.cite("server", sid, server.price)
     kw_cite = ctx.cite("server_power", sid, server.max_power_kw)
-    hw_f = ctx.hardware_factor(sid, server.price)
-    price = ctx.convert(server.price.value, server.price.currency)
+    price, hw_f = ctx.hardware_price(sid, server.price)
     comps: list[Component] = []
     comps.append(Component(f"{prefix}GPU servers ({server.name})", "server", price, [dec(n) for n in new], [pcite],
                            timing="start", category="capex", drivers=(hw_f,), demand_scaled=True,
-                           note=ctx.price_note(server.price.value, server.price.currency or ctx.currency)))
-    net, nc = ctx.opex_value("network_capex_pct")
-    net_f = ctx.factor_item("network_capex_pct", "Network, racks and installation (% of servers)")
+                           note=_join(ctx.central_note(hw_f),
+                                      ctx.price_note(server.price.value, server.price.currency or ctx.currency))))
+    net, nc, net_f = ctx.uncertain("network_capex_pct", "Network, racks and installation (% of servers)")
     comps.append(Component(f"{prefix}Network, racks and installation", f"fraction of server CapEx ({ctx.currency})",
                            net, [dec(n) * price for n in new], [nc], timing="start", category="capex",
                            drivers=(hw_f, net_f), demand_scaled=True))
     # residual value: straight-line to the residual fraction over the economic life
-    rv, rvc = ctx.opex_value("residual_value_pct")
+    rv, rvc, rv_f = ctx.uncertain("residual_value_pct", "Residual value at end of life")
     life, lc = ctx.opex_value("economic_life_years")
-    rv_f = ctx.factor_item("residual_value_pct", "Residual value at end of life")
     value_left = Decimal(0)
     for y, n in enumerate(new):
         age = dec(h - y)
@@ -315,50 +325,44 @@ def owned_gpu_ledger(ctx: Context, option: Option, gpu_id: str, share: float = 1
     rq[-1] = Decimal(1)
     comps.append(Component(f"{prefix}Residual value of the servers at the end of the horizon", "lot", -value_left,
                            rq, [rvc, lc, pcite], timing="end", category="residual", drivers=(hw_f, rv_f),
-                           note=f"straight-line to {rv:.0%} over {life} years"))
+                           note=f"straight-line to {rv:.1%} over {life} years"))
     # power: IT power x utilisation x PUE x hours x local price
     kwh_price, ec, e_f = ctx.electricity()
-    pue, pc = ctx.opex_value("pue")
-    util, uc = ctx.opex_value("gpu_utilisation")
-    pue_f = ctx.factor_item("pue", "Power usage effectiveness (PUE)")
-    util_f = ctx.factor_item("gpu_utilisation", "Mean fraction of peak IT power drawn")
+    pue, pc, pue_f = ctx.uncertain("pue", "Power usage effectiveness (PUE)")
+    util, uc, util_f = ctx.uncertain("gpu_utilisation", "Mean fraction of peak IT power drawn")
     kw = dec(server.max_power_kw.value)
     kwh = [dec(n) * kw * util * pue * HOURS_PER_YEAR for n in installed]
     comps.append(Component(f"{prefix}Electricity", "kWh", kwh_price, kwh, [ec, kw_cite, pc, uc],
                            drivers=(e_f, pue_f, util_f), demand_scaled=True,
-                           note=f"{kw} kW per server x {util} utilisation x PUE {pue} x {HOURS_PER_YEAR} h"))
-    colo, cc = ctx.opex("colocation_per_kw_month")
-    colo_f = ctx.factor_item("colocation_per_kw_month", "Colocation or facility price per kW-month")
+                           note=f"{kw} kW per server x {util:.3g} utilisation x PUE {pue:.3g} x {HOURS_PER_YEAR} h"))
+    colo_item, cc = ctx.opex("colocation_per_kw_month")
+    colo, _, colo_f = ctx.uncertain("colocation_per_kw_month", "Colocation or facility price per kW-month")
     comps.append(Component(f"{prefix}Colocation or facility (provisioned kW)", "kW-month",
-                           ctx.convert(colo.value, colo.currency), [dec(n) * kw * 12 for n in installed],
+                           ctx.convert(colo, colo_item.currency), [dec(n) * kw * 12 for n in installed],
                            [cc, kw_cite], drivers=(colo_f,), demand_scaled=True,
-                           note=ctx.price_note(colo.value, colo.currency or "USD")))
-    maint, mc = ctx.opex_value("maintenance_pct")
-    m_f = ctx.factor_item("maintenance_pct", "Maintenance and support (% of hardware per year)")
+                           note=_join(ctx.central_note(colo_f), ctx.price_note(float(colo), colo_item.currency or "USD"))))
+    maint, mc, m_f = ctx.uncertain("maintenance_pct", "Maintenance and support (% of hardware per year)")
     base_after_warranty = [dec(installed[y - 1]) * price if y > 0 else Decimal(0) for y in range(h)]
     if any(base_after_warranty):
         comps.append(Component(f"{prefix}Maintenance and support (after the first year)",
                                f"fraction of hardware CapEx ({ctx.currency})", maint, base_after_warranty, [mc],
                                drivers=(hw_f, m_f), demand_scaled=True))
     if gpu.vendor == "nvidia":
-        lic, lcite = ctx.opex("nvaie_per_gpu_year")
-        lic_f = ctx.factor_item("nvaie_per_gpu_year", "NVIDIA AI Enterprise licence per GPU-year")
+        lic_item, lcite = ctx.opex("nvaie_per_gpu_year")
+        lic, _, lic_f = ctx.uncertain("nvaie_per_gpu_year", "NVIDIA AI Enterprise licence per GPU-year")
         comps.append(Component(f"{prefix}Software licences (NVIDIA AI Enterprise)", "GPU-year",
-                               ctx.convert(lic.value, lic.currency), [dec(n * server.gpus) for n in installed],
+                               ctx.convert(lic, lic_item.currency), [dec(n * server.gpus) for n in installed],
                                [lcite], drivers=(lic_f,), demand_scaled=True,
-                               note=ctx.price_note(lic.value, lic.currency or "USD")))
-    fmin, fmc = ctx.opex_value("staff_fte_min")
-    fper, fpc = ctx.opex_value("staff_fte_per_server")
-    fte_f = ctx.factor_item("staff_fte_min", "Minimum operations staff for owned hardware")
-    salary, scites, okey = ctx.loaded_salary()
-    ftes = [max(fmin, fper * n) for n in installed]
-    comps.append(Component(f"{prefix}Operations staff", "FTE-year", salary, ftes, scites + [fmc, fpc],
-                           drivers=(okey, fte_f)))
+                               note=_join(ctx.central_note(lic_f), ctx.price_note(float(lic), lic_item.currency or "USD"))))
+    staff = owned_staff(ctx, installed, prefix)
+    comps.extend(staff)
     if air_gapped:
-        over, oc = ctx.opex_value("airgap_overhead_pct")
-        a_f = ctx.factor_item("airgap_overhead_pct", "Air-gap overhead on staff (offline updates)")
-        comps.append(Component(f"{prefix}Offline update process (air gap)", f"fraction of staff cost ({ctx.currency})",
-                               over, [f * salary for f in ftes], [oc], drivers=(okey, fte_f, a_f)))
+        over, oc, a_f = ctx.uncertain("airgap_overhead_pct", "Air-gap overhead on staff (offline updates)")
+        for c in staff:
+            on = "per-server staff" if "per server" in c.name else "the minimum team"
+            comps.append(Component(f"{prefix}Offline update process (air gap, on {on})",
+                                   f"fraction of staff cost ({ctx.currency})", over, c.amounts(), [oc],
+                                   drivers=c.drivers + (a_f,), demand_scaled=c.demand_scaled))
     first = ctx.plan(gpu_id, ctx.peak_rps(0, share), ha)
     sizing = {"gpu": gpu_id, "server": sid, "server_name": server.name, "gpus_per_server": server.gpus,
               "precision": first["inputs"]["precision"], "layout": first["layout"],
@@ -367,6 +371,40 @@ def owned_gpu_ledger(ctx: Context, option: Option, gpu_id: str, share: float = 1
     if air_gapped:
         notes.append("Air-gapped: no burst capacity, so sized for the peak with an N+1 spare instance.")
     return Ledger(option.id, ctx.currency, h, comps, ctx.tokens_per_year(share), sizing=sizing, notes=notes)
+
+
+def owned_staff(ctx: Context, installed: list[int], prefix: str = "") -> list[Component]:
+    """Operations staff for owned servers: max(minimum team, FTE per server x servers) per year.
+
+    Each year's FTE follow whichever term binds, and only that term's range
+    moves it in the simulation: a per-server team does not grow because the
+    minimum team's range is wide (the bug that inflated large deployments).
+    Years of each kind are one ledger line each.
+    """
+    fmin, fmc, min_f = ctx.uncertain("staff_fte_min", "Minimum operations staff for owned hardware")
+    fper, fpc, per_f = ctx.uncertain("staff_fte_per_server", "Operations staff per owned server")
+    salary, scites, okey = ctx.loaded_salary()
+    h = len(installed)
+    minimum, scaled = _zero(h), _zero(h)
+    for y, n in enumerate(installed):
+        if fper * n > fmin:
+            scaled[y] = fper * n
+        else:
+            minimum[y] = fmin
+    out = []
+    if any(minimum):
+        out.append(Component(f"{prefix}Operations staff (minimum team)", "FTE-year", salary, minimum,
+                             scites + [fmc], drivers=(okey, min_f),
+                             note=f"{fmin:.3g} FTE whatever the number of servers"))
+    if any(scaled):
+        out.append(Component(f"{prefix}Operations staff (per server)", "FTE-year", salary, scaled,
+                             scites + [fpc], drivers=(okey, per_f), demand_scaled=True,
+                             note=f"{fper:.3g} FTE per server, above the minimum team of {fmin:.3g} FTE"))
+    return out
+
+
+def _join(*notes: str | None) -> str | None:
+    return "; ".join(n for n in notes if n) or None
 
 
 def owned_gpus(ctx: Context) -> list[str]:

@@ -163,7 +163,10 @@ class Ledger:
         return self.total / (self.tokens / Decimal(1_000_000))
 
     def monthly_cumulative_pv(self, rate: float) -> list[float]:
-        """Cumulative present value by month (for break-even; floats are fine for a comparison)."""
+        """Cumulative present value by month (for break-even; floats are fine for a comparison).
+
+        Same discounting as :meth:`npv`, so the last month equals the NPV.
+        """
         months = 12 * self.horizon
         flows = [0.0] * months
         for c in self.components:
@@ -176,8 +179,10 @@ class Ledger:
                 elif c.timing == "end":
                     flows[months - 1] += amount / (1 + rate) ** self.horizon
                 else:
+                    # spread over the year's months, each discounted as in npv() (end of
+                    # the year), so the curve ends exactly at the NPV the tables show
                     for m in range(12 * y, 12 * y + 12):
-                        flows[m] += amount / 12 / (1 + rate) ** ((m + 1) / 12)
+                        flows[m] += amount / 12 / (1 + rate) ** (y + 1)
         out, running = [], 0.0
         for f in flows:
             running += f

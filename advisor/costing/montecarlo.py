@@ -1,9 +1,12 @@
 """Monte Carlo over the uncertain inputs of every ledger, vectorised with numpy.
 
-Each component's amount is proportional to its drivers, so a draw of the
-inputs rescales components rather than rebuilding ledgers: cost(draw) =
-sum over components of amount x prod(draw_f / nominal_f), with demand-scaled
-components also following the drawn growth, ((1 + g') / (1 + g))^year.
+Every ledger is built at the central inputs (the mean of each input's range,
+:attr:`Factor.central`). Each component's amount is proportional to its
+drivers, so a draw of the inputs rescales components rather than rebuilding
+ledgers: cost(draw) = sum over components of amount x prod(draw_f / central_f),
+with demand-scaled components also following the drawn growth,
+((1 + g') / (1 + g))^year. The central estimate is therefore the ledger itself,
+and the simulation says how far around it the cost may land.
 Whole servers and instances are therefore scaled continuously in the draws;
 the deterministic ledger keeps whole units.
 
@@ -29,6 +32,8 @@ class Simulation:
     totals: dict[str, Any]   # option id -> ndarray of totals
     npvs: dict[str, Any]     # option id -> ndarray of NPVs
     probability_cheapest: dict[str, float]
+    central_totals: dict[str, float]  # option id -> total at the central inputs, same arithmetic
+    central_npvs: dict[str, float]
 
 
 def _matrices(ledger: Ledger, rate: float) -> tuple[Any, Any, list[tuple[str, ...]], list[bool]]:
@@ -79,7 +84,7 @@ def _growth_matrix(growth: Factor, g: Any, years: int) -> Any:
     import numpy as np
 
     y = np.arange(years, dtype=float)
-    return ((1.0 + g[:, None]) / (1.0 + growth.nominal)) ** y[None, :]
+    return ((1.0 + g[:, None]) / (1.0 + growth.central)) ** y[None, :]
 
 
 def simulate(ledgers: dict[str, Ledger], factors: dict[str, Factor], growth: Factor, rate: float, *,
@@ -92,13 +97,17 @@ def simulate(ledgers: dict[str, Ledger], factors: dict[str, Factor], growth: Fac
     ratios = {}
     for j, key in enumerate(keys):
         f = factors[key]
-        ratios[key] = _triangular(u[:, j], f) / f.nominal if f.nominal else np.ones(draws)
+        ratios[key] = _triangular(u[:, j], f) / f.central if f.central else np.ones(draws)
     g = _triangular(u[:, -1], growth)
     years = max((led.horizon for led in ledgers.values()), default=1)
     gm = _growth_matrix(growth, g, years)
-    totals, npvs = {}, {}
+    ones = {k: np.ones(1) for k in keys}
+    flat = np.ones((1, years))
+    totals, npvs, c_totals, c_npvs = {}, {}, {}, {}
     for oid, led in ledgers.items():
         totals[oid], npvs[oid] = evaluate_costs(led, rate, ratios, gm)
+        t, n = evaluate_costs(led, rate, ones, flat)
+        c_totals[oid], c_npvs[oid] = float(t[0]), float(n[0])
     prob: dict[str, float] = {}
     if npvs:
         ids = list(npvs)
@@ -106,31 +115,46 @@ def simulate(ledgers: dict[str, Ledger], factors: dict[str, Factor], growth: Fac
         winners = np.argmin(stack, axis=0)
         counts = np.bincount(winners, minlength=len(ids))
         prob = {i: float(counts[k]) / draws for k, i in enumerate(ids)}
-    return Simulation(draws, seed, totals, npvs, prob)
+    return Simulation(draws, seed, totals, npvs, prob, c_totals, c_npvs)
 
 
-def percentiles(values: Any) -> tuple[Decimal, Decimal, Decimal]:
+def percentiles(values: Any, central_float: float, central: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+    """P10, P50, P90 of ``values``, placed around the Decimal ``central`` estimate.
+
+    Each percentile is reported as ``central + (percentile - central_float)``
+    where ``central_float`` is the central estimate in the simulation's own
+    float arithmetic, so that float noise can never put the central figure
+    outside its range: an input without a range gives P10 = P50 = P90 = the
+    central estimate exactly, and rounding to cents keeps the order.
+    """
     import numpy as np
 
-    p10, p50, p90 = np.percentile(values, [10, 50, 90])
-    return (Decimal(round(float(p10))), Decimal(round(float(p50))), Decimal(round(float(p90))))
+    from advisor.costing.ledger import money
+
+    out = []
+    for p in np.percentile(values, [10, 50, 90]):
+        out.append(money(central + Decimal(repr(float(p) - central_float))))
+    return out[0], out[1], out[2]
 
 
 def tornado(ledger: Ledger, factors: dict[str, Factor], growth: Factor, rate: float,
             limit: int = 8) -> list[dict[str, Any]]:
-    """NPV of ``ledger`` with each input at its low and its high end, the others nominal.
+    """NPV of ``ledger`` with each input at its low and its high end, the others central.
 
     ``low`` / ``high`` are the NPVs at the input's low and high ends, ``base`` the
-    NPV with every input nominal; ``input_low`` / ``input_high`` are the input's
-    range. Sorted by swing, largest first; inputs that do not move this ledger
-    are left out.
+    central NPV (every input at its central value: the NPV shown everywhere
+    else); ``input_low`` / ``input_high`` are the input's range. Sorted by swing,
+    largest first; inputs that do not move this ledger are left out.
     """
     import numpy as np
 
+    from advisor.costing.ledger import dec, money
+
+    central = ledger.npv(dec(rate))
     keys = sorted({k for c in ledger.components for k in c.drivers})
     rows: list[dict[str, Any]] = []
     one = np.ones(2)
-    flat = _growth_matrix(growth, np.array([growth.nominal] * 2), ledger.horizon)
+    flat = _growth_matrix(growth, np.array([growth.central] * 2), ledger.horizon)
     base = float(evaluate_costs(ledger, rate, {k: one for k in keys}, flat)[1][0])
     for key in keys + ["growth_per_year"]:
         if key == "growth_per_year":
@@ -139,18 +163,19 @@ def tornado(ledger: Ledger, factors: dict[str, Factor], growth: Factor, rate: fl
             gm = _growth_matrix(growth, np.array([f.low, f.high]), ledger.horizon)
         else:
             f = factors[key]
-            if f.high <= f.low or not f.nominal:
+            if f.high <= f.low or not f.central:
                 continue
             ratios = {k: one for k in keys}
-            ratios[key] = np.array([f.low, f.high]) / f.nominal
+            ratios[key] = np.array([f.low, f.high]) / f.central
             gm = flat
         _, npv = evaluate_costs(ledger, rate, ratios, gm)
         lo, hi = float(npv[0]), float(npv[1])
         if abs(hi - lo) < 0.5:
             continue
         rows.append({"input": f.key, "label": f.label, "unit": f.unit, "status": f.status,
-                     "value": round(f.nominal, 6), "input_low": round(f.low, 6), "input_high": round(f.high, 6),
-                     "low": Decimal(round(lo)), "high": Decimal(round(hi)), "base": Decimal(round(base)),
-                     "swing": Decimal(round(abs(hi - lo)))})
+                     "value": round(f.nominal, 6), "central": round(f.central, 6), "input_low": round(f.low, 6),
+                     "input_high": round(f.high, 6),
+                     "low": money(central + Decimal(repr(lo - base))), "high": money(central + Decimal(repr(hi - base))),
+                     "base": money(central), "swing": money(Decimal(repr(abs(hi - lo))))})
     rows.sort(key=lambda r: (-r["swing"], r["input"]))
     return rows[:limit]

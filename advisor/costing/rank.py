@@ -1,4 +1,9 @@
-"""Rank the usable options of a Decision by expected cost (the pure core of costing).
+"""Rank the usable options of a Decision by their central cost (the pure core of costing).
+
+One number, one meaning: every ledger is built at the central inputs (the mean
+of each uncertain input's range), its NPV is the figure that ranks, and the
+same figure is shown in the tables, the recommendation, the tornado's base and
+the charts, inside its own Monte Carlo P10-P90.
 
 ``rank_decision`` takes a Decision and returns a copy with ``rank``, ``tco``,
 ``recommendation`` and ``costing`` filled. Excluded options are neither costed
@@ -15,6 +20,7 @@ from advisor.costing.context import HOURS_PER_YEAR, Context
 from advisor.costing.kinds import build_ledger
 from advisor.costing.ledger import CostUnknown, Ledger, break_even_month, dec, money
 from advisor.costing.montecarlo import percentiles, simulate, tornado
+from advisor.money import locale_for, money as fmt_money
 from advisor.decision import Decision, OptionResult
 from advisor.errors import InputError
 from advisor.catalog.options import Jurisdictions, OptionCatalog
@@ -38,8 +44,6 @@ def _sources(ctx: Context, ledgers: dict[str, Ledger]) -> list[dict[str, str]]:
     return sorted(seen.values(), key=lambda c: (c["kind"], c["id"]))
 
 
-def fmt_money(value: Decimal, currency: str) -> str:
-    return f"{currency} {money(value, Decimal(1)):,}"
 
 
 def _ledgers(ctx: Context, decision: Decision, options: OptionCatalog) -> tuple[
@@ -115,30 +119,45 @@ def _utilisation_curve(ledger: Ledger, tco: dict[str, Any],
                      "(energy held constant, a slight overstatement at low utilisation)"}
 
 
-def _break_even_text(month: int | None, against: str, horizon: int) -> str:
-    if month is None:
-        return f"does not break even against {against} within {horizon} years"
-    if month == 0:
-        return f"cheaper than {against} from the first month"
+def _months(month: int) -> str:
     years, months = divmod(month, 12)
-    when = (f"{years} year{'s' if years != 1 else ''} " if years else "") + (
-        f"{months} month{'s' if months != 1 else ''}" if months else "")
-    return f"breaks even against {against} after {when.strip()} (month {month})"
+    parts = ([f"{years} year{'s' if years != 1 else ''}"] if years else []) + (
+        [f"{months} month{'s' if months != 1 else ''}"] if months else [])
+    return " ".join(parts)
+
+
+def break_even(first: str, first_curve: list[float], other: str, other_curve: list[float]) -> tuple[int | None, str]:
+    """When the rank-1 option ``first`` becomes and stays cheaper than ``other``.
+
+    Cumulative discounted cost month by month (the curve ends at the NPV). The
+    month is the first from which ``first`` stays at or below ``other`` (0:
+    from the start; None: the two end level within rounding). The sentence
+    names both options, so it reads the same wherever it is shown.
+    """
+    month = break_even_month(first_curve, other_curve)
+    if month is None:
+        return None, (f"{first} and {other} end the horizon at the same discounted cost, within rounding")
+    if month == 0:
+        return 0, f"{first} costs less than {other} from the first month (cumulative discounted cost)"
+    return month, (f"{other} costs less than {first} during the first {_months(month - 1)} (cumulative discounted "
+                   f"cost, {first} buys more up front); from month {month} on, {first} costs less")
 
 
 def rank_decision(decision: Decision, profile: Profile, catalog: Catalog, options: OptionCatalog, *,
                   jurisdictions: Jurisdictions | None = None, seed: int = DEFAULT_SEED,
                   draws: int = DEFAULT_DRAWS) -> Decision:
-    """A copy of ``decision`` with the usable options costed and ranked by expected NPV."""
+    """A copy of ``decision`` with the usable options costed and ranked by central NPV."""
     ctx = Context(catalog, profile)
     if jurisdictions is not None and "EEA" in jurisdictions.groups:
         ctx.eea = jurisdictions.members("EEA")
+    locale = locale_for(profile.organisation.hq_country)
     ledgers, unknown = _ledgers(ctx, decision, options)
     rate = float(ctx.rate)
     growth = ctx.growth_factor()
     sim = simulate(ledgers, ctx.factors, growth, rate, draws=draws, seed=seed)
-    expected = {oid: float(sim.npvs[oid].mean()) for oid in ledgers}
-    order = sorted(ledgers, key=lambda oid: (expected[oid], [o.id for o in decision.options].index(oid)))
+    npv = {oid: money(led.npv(ctx.rate)) for oid, led in ledgers.items()}
+    position = [o.id for o in decision.options]
+    order = sorted(ledgers, key=lambda oid: (npv[oid], position.index(oid)))
     rank_of = {oid: i + 1 for i, oid in enumerate(order)}
     names = {o.id: o.name for o in decision.options}
     curves = {oid: ledgers[oid].monthly_cumulative_pv(rate) for oid in order}
@@ -146,19 +165,21 @@ def rank_decision(decision: Decision, profile: Profile, catalog: Catalog, option
     tcos: dict[str, dict[str, Any]] = {}
     for oid in order:
         led = ledgers[oid]
-        p10, p50, p90 = percentiles(sim.totals[oid])
-        n10, n50, n90 = percentiles(sim.npvs[oid])
+        total = money(led.total)
+        t10, t50, t90 = percentiles(sim.totals[oid], sim.central_totals[oid], led.total)
+        n10, n50, n90 = percentiles(sim.npvs[oid], sim.central_npvs[oid], led.npv(ctx.rate))
         tco: dict[str, Any] = {
             "status": "estimated",
-            "total": money(led.total),
             "currency": ctx.currency,
-            "npv": money(led.npv(ctx.rate)),
-            "per_million_tokens": money(led.per_million_tokens(), Decimal("0.0001")),
-            "p10": p10, "p50": p50, "p90": p90,
-            "npv_p10": n10, "npv_p50": n50, "npv_p90": n90,
-            "expected_npv": Decimal(round(expected[oid])),
-            "probability_cheapest": round(sim.probability_cheapest.get(oid, 0.0), 4),
             "horizon_years": led.horizon,
+            "discount_rate": profile.finance.discount_rate,
+            "npv": npv[oid],
+            "npv_p10": n10, "npv_p50": n50, "npv_p90": n90,
+            "total": total,
+            "total_p10": t10, "total_p50": t50, "total_p90": t90,
+            "npv_above_first": npv[oid] - npv[order[0]],
+            "per_million_tokens": money(led.per_million_tokens(), Decimal("0.0001")),
+            "probability_cheapest": round(sim.probability_cheapest.get(oid, 0.0), 4),
             "tokens": int(led.tokens),
             "yearly": [money(a) for a in led.yearly()],
             "components": [c.to_json(ctx.currency) for c in
@@ -166,12 +187,11 @@ def rank_decision(decision: Decision, profile: Profile, catalog: Catalog, option
             "sizing": led.sizing,
             "notes": led.notes,
         }
-        others = [o for o in order if o != oid]
-        if others:
-            alt = others[0]
-            month = break_even_month(curves[oid], curves[alt])
-            tco["break_even"] = {"against": alt, "month": month,
-                                 "text": _break_even_text(month, names[alt], led.horizon)}
+        if len(order) > 1:
+            first = order[0]
+            other = order[1] if oid == first else oid
+            month, text = break_even(names[first], curves[first], names[other], curves[other])
+            tco["break_even"] = {"first": first, "against": other, "month": month, "text": text}
         if "server" in led.sizing:
             tco["owning_beats_renting_at_utilisation"] = _owning_vs_renting(ctx, led)
         curve = _utilisation_curve(led, tco, profile.workload.peak_factor)
@@ -192,26 +212,28 @@ def rank_decision(decision: Decision, profile: Profile, catalog: Catalog, option
     if order:
         best = order[0]
         t = tcos[best]
-        why = (f"Lowest expected cost over {profile.finance.horizon_years} years among the {len(order)} costed "
-               f"usable option{'s' if len(order) != 1 else ''} (NPV {fmt_money(t['expected_npv'], ctx.currency)}, "
-               f"cheapest in {t['probability_cheapest']:.0%} of {draws:,} simulations)")
+        ccy = ctx.currency
+        why = (f"Lowest cost over {profile.finance.horizon_years} years among the {len(order)} costed usable "
+               f"option{'s' if len(order) != 1 else ''}: NPV {fmt_money(t['npv'], ccy, locale)} (discounted at "
+               f"{profile.finance.discount_rate:.1%}; P10–P90 {fmt_money(t['npv_p10'], ccy, locale)} to "
+               f"{fmt_money(t['npv_p90'], ccy, locale)}), cheapest in {t['probability_cheapest']:.0%} of "
+               f"{draws:,} simulations")
         runner = None
         if len(order) > 1:
             r = order[1]
-            gap = tcos[r]["expected_npv"] - t["expected_npv"]
-            why += f"; the runner-up, {names[r]}, costs {fmt_money(gap, ctx.currency)} more"
-            runner = {"option": r, "option_name": names[r], "expected_npv": tcos[r]["expected_npv"],
+            gap = tcos[r]["npv_above_first"]
+            why += f"; the runner-up, {names[r]}, has an NPV {fmt_money(gap, ccy, locale)} higher"
+            runner = {"option": r, "option_name": names[r], "npv": tcos[r]["npv"],
                       "npv_difference": gap, "probability_cheapest": tcos[r]["probability_cheapest"]}
         status = decision.option(best).status
         if status == "conditional":
             why += "; it is usable only with the controls listed for it"
         recommendation = {
             "option": best, "option_name": names[best], "status": status, "why": why + ".",
-            "ranked_by": "expected_npv",
-            "currency": ctx.currency, "horizon_years": ctx.horizon,
-            "tco_total": t["total"], "tco_base": t["npv"], "p10": t["p10"], "p90": t["p90"],
-            "tco": {k: t[k] for k in ("total", "currency", "npv", "expected_npv", "per_million_tokens",
-                                      "p10", "p50", "p90", "probability_cheapest")},
+            "ranked_by": "npv",
+            "currency": ccy, "horizon_years": ctx.horizon, "discount_rate": profile.finance.discount_rate,
+            "tco": {k: t[k] for k in ("currency", "npv", "npv_p10", "npv_p90", "total", "total_p10", "total_p90",
+                                      "per_million_tokens", "probability_cheapest")},
             "runner_up": runner,
             "break_even": t.get("break_even"),
             "tornado": tornado(ledgers[best], ctx.factors, growth, rate),
@@ -223,7 +245,9 @@ def rank_decision(decision: Decision, profile: Profile, catalog: Catalog, option
         "horizon_years": ctx.horizon,
         "discount_rate": profile.finance.discount_rate,
         "deployment_country": ctx.country,
-        "ranked_by": "expected_npv",
+        "ranked_by": "npv",
+        "central_estimate": "every ledger at the mean of each uncertain input's range (docs/costs.md)",
+        "locale": locale,
         "draws": draws,
         "seed": seed,
         "method": "docs/costs.md",

@@ -14,6 +14,7 @@ from typing import Any, Callable, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict
 
+from advisor import money as fmt
 from advisor.decision import Decision, Finding, OptionResult
 from advisor.report.view import ReportView, build_view
 from advisor.resources import catalog_file
@@ -128,29 +129,24 @@ def _headline(decision: Decision, neutral: bool) -> tuple[str, str]:
     return (text[0].upper() + text[1:], why)
 
 
-def _fmt_money(value: Any) -> str:
-    try:
-        return f"{float(value):,.0f}"
-    except (TypeError, ValueError):
-        return str(value)
-
-
 def _would_change(decision: Decision) -> list[str]:
     out = []
     rec = decision.recommendation or {}
     for item in rec.get("would_change", []) or []:
         out.append(str(item))
     currency = rec.get("currency", "")
+    loc = (decision.costing or {}).get("locale") or fmt.DEFAULT_LOCALE
     for t in (rec.get("tornado") or [])[:2]:
         out.append(f"{t.get('label', t.get('input'))}: from {t.get('input_low')} to "
-                   f"{t.get('input_high')} moves the recommended option's NPV between "
-                   f"{_fmt_money(t.get('low'))} and {_fmt_money(t.get('high'))} {currency}.")
+                   f"{t.get('input_high')} moves the recommended option's NPV (discounted) between "
+                   f"{fmt.money(t.get('low'), currency, loc)} and {fmt.money(t.get('high'), currency, loc)} "
+                   "(tornado table).")
     runner = rec.get("runner_up") or {}
     if runner.get("option_name"):
         out.append(f"The runner-up, {runner['option_name']}, would take over if the gap of "
-                   f"{_fmt_money(runner.get('npv_difference'))} {currency} (NPV) closed; it is "
-                   f"cheapest in {100 * float(runner.get('probability_cheapest') or 0):.0f}% "
-                   "of the simulations.")
+                   f"{fmt.money(runner.get('npv_difference'), currency, loc)} (NPV, the cost table's "
+                   f"\"above rank 1\" column) closed; it is cheapest in "
+                   f"{100 * float(runner.get('probability_cheapest') or 0):.0f}% of the simulations.")
     for u in decision.upcoming_obligations:
         affected = sorted(o for o, e in u.effects.items() if e in ("exclude", "conditional"))
         if affected:
@@ -259,7 +255,7 @@ def cost_charts(decision: Decision, fmt: str) -> dict[str, Any]:
     return run_chart_jobs(cost_chart_jobs(decision, fmt))
 
 
-def cost_chart_jobs(decision: Decision, fmt: str) -> list[ChartJob]:
+def cost_chart_jobs(decision: Decision, fmt_: str) -> list[ChartJob]:
     ranked = sorted((o for o in decision.options if o.rank is not None and o.tco),
                     key=lambda o: o.rank or 0)
     if not ranked:
@@ -267,31 +263,32 @@ def cost_chart_jobs(decision: Decision, fmt: str) -> list[ChartJob]:
     jobs: list[ChartJob] = []
     tcos = [o.tco or {} for o in ranked]
     currency = str(tcos[0].get("currency", ""))
+    loc = str((decision.costing or {}).get("locale") or fmt.DEFAULT_LOCALE)
     yearly = {o.id: [float(y) for y in t.get("yearly", [])] for o, t in zip(ranked, tcos)
               if t.get("yearly")}
     if yearly:
-        jobs.append(("cumulative", "cumulative_cost", (yearly, currency, fmt)))
+        jobs.append(("cumulative", "cumulative_cost", (yearly, currency, fmt_, loc)))
     comps = component_groups(ranked)
     if comps:
         jobs.append(("components", "stacked_components", ([o.id for o in ranked], comps, currency,
-                                                           fmt)))
-    if all(t.get(k) is not None for t in tcos for k in ("p10", "p50", "p90")):
+                                                           fmt_, loc)))
+    if all(t.get(k) is not None for t in tcos for k in ("npv_p10", "npv", "npv_p90")):
         jobs.append(("ranges", "ranges", ([o.id for o in ranked],
-                                          [float(t["p10"]) for t in tcos],
-                                          [float(t["p50"]) for t in tcos],
-                                          [float(t["p90"]) for t in tcos], currency, fmt)))
+                                          [float(t["npv_p10"]) for t in tcos],
+                                          [float(t["npv"]) for t in tcos],
+                                          [float(t["npv_p90"]) for t in tcos], currency, fmt_, loc)))
     rec = decision.recommendation or {}
     tornado = rec.get("tornado")
     if tornado:
         jobs.append(("tornado", "tornado", ([t.get("label", t["input"]) for t in tornado],
                                             [float(t["low"]) for t in tornado],
                                             [float(t["high"]) for t in tornado],
-                                            float(rec.get("tco_base", tornado[0].get("base", 0))),
-                                            currency, fmt)))
+                                            float((rec.get("tco") or {}).get("npv", tornado[0].get("base", 0))),
+                                            currency, fmt_, loc)))
     curves = {o.id: (t["utilisation_curve"]["utilisation"], t["utilisation_curve"]["per_million_tokens"])
               for o, t in zip(ranked, tcos) if t.get("utilisation_curve")}
     if curves:
-        jobs.append(("utilisation", "unit_cost_vs_utilisation", (curves, currency, fmt)))
+        jobs.append(("utilisation", "unit_cost_vs_utilisation", (curves, currency, fmt_)))
     return jobs
 
 

@@ -91,8 +91,8 @@ def obligations_timeline(start: str, end: str, items: Sequence[tuple[str, str]],
 
 
 def cumulative_cost(series: Mapping[str, Sequence[float]], currency: str,
-                    fmt: str = "svg") -> str | bytes:
-    """Cumulative cost by year for each ranked option."""
+                    fmt: str = "svg", locale: str = "en") -> str | bytes:
+    """Cumulative cost by year for each ranked option (undiscounted, like the Total column)."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7.2, 3.6))
     for i, (name, values) in enumerate(series.items()):
@@ -103,16 +103,16 @@ def cumulative_cost(series: Mapping[str, Sequence[float]], currency: str,
         ax.plot(years, cum, marker="o", color=PALETTE[i % len(PALETTE)], label=name)
     ax.set_xlabel("Year")
     ax.set_xticks(range(0, max(len(v) for v in series.values()) + 1))
-    ax.set_ylabel(f"Cumulative cost ({currency})")
-    ax.yaxis.set_major_formatter(_money_formatter())
-    ax.set_title("Cumulative cost over the horizon")
+    ax.set_ylabel(f"Cumulative cost, undiscounted ({currency})")
+    ax.yaxis.set_major_formatter(_money_formatter(locale))
+    ax.set_title("Cumulative cost over the horizon (undiscounted)")
     ax.legend(fontsize=7, frameon=False)
     ax.grid(axis="y", alpha=0.3)
     return _export(fig, fmt)
 
 
 def stacked_components(options: Sequence[str], components: Mapping[str, Sequence[float]],
-                       currency: str, fmt: str = "svg") -> str | bytes:
+                       currency: str, fmt: str = "svg", locale: str = "en") -> str | bytes:
     """Cost components stacked per option (horizontal bars)."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7.2, 0.45 * len(options) + 1.6))
@@ -122,34 +122,34 @@ def stacked_components(options: Sequence[str], components: Mapping[str, Sequence
         ax.barh(options, vals, left=left, color=PALETTE[i % len(PALETTE)], label=name)
         left = [a + b for a, b in zip(left, vals)]
     ax.invert_yaxis()
-    ax.set_xlabel(f"Total cost over the horizon ({currency})")
-    ax.xaxis.set_major_formatter(_money_formatter())
+    ax.set_xlabel(f"Total cost over the horizon, undiscounted ({currency})")
+    ax.xaxis.set_major_formatter(_money_formatter(locale))
     ax.set_title("What the cost is made of")
     ax.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.18),
               ncol=3)
     return _export(fig, fmt)
 
 
-def ranges(options: Sequence[str], p10: Sequence[float], p50: Sequence[float],
-           p90: Sequence[float], currency: str, fmt: str = "svg") -> str | bytes:
-    """P10-P90 range and P50 per option."""
+def ranges(options: Sequence[str], p10: Sequence[float], central: Sequence[float],
+           p90: Sequence[float], currency: str, fmt: str = "svg", locale: str = "en") -> str | bytes:
+    """NPV P10-P90 range and the central NPV per option (the figures of the cost table)."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7.2, 0.45 * len(options) + 1.2))
     for i, name in enumerate(options):
         ax.plot([float(p10[i]), float(p90[i])], [i, i], color=PALETTE[0], linewidth=6,
                 alpha=0.45, solid_capstyle="butt")
-        ax.plot([float(p50[i])], [i], marker="|", color="black", markersize=14)
+        ax.plot([float(central[i])], [i], marker="|", color="black", markersize=14)
     ax.set_yticks(range(len(options)), labels=options)
     ax.invert_yaxis()
-    ax.set_xlabel(f"TCO over the horizon ({currency}); bar = P10 to P90, tick = P50")
-    ax.xaxis.set_major_formatter(_money_formatter())
+    ax.set_xlabel(f"NPV, discounted ({currency}); bar = P10 to P90, tick = central estimate")
+    ax.xaxis.set_major_formatter(_money_formatter(locale))
     ax.set_title("How sure we are: cost ranges")
     return _export(fig, fmt)
 
 
 def tornado(labels: Sequence[str], low: Sequence[float], high: Sequence[float], base: float,
-            currency: str, fmt: str = "svg") -> str | bytes:
-    """Change in the recommended option's TCO when each input moves low/high."""
+            currency: str, fmt: str = "svg", locale: str = "en") -> str | bytes:
+    """Change in the recommended option's NPV when each input moves low/high (base: the central NPV)."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7.2, 0.45 * len(labels) + 1.2))
     for i, _ in enumerate(labels):
@@ -159,8 +159,9 @@ def tornado(labels: Sequence[str], low: Sequence[float], high: Sequence[float], 
     ax.axvline(base, color="black", linewidth=1)
     ax.set_yticks(range(len(labels)), labels=labels)
     ax.invert_yaxis()
-    ax.set_xlabel(f"TCO of the recommended option ({currency}); blue = input low, orange = input high")
-    ax.xaxis.set_major_formatter(_money_formatter())
+    ax.set_xlabel(f"NPV of the recommended option, discounted ({currency}); line = central NPV; "
+                  "blue = input low, orange = input high")
+    ax.xaxis.set_major_formatter(_money_formatter(locale))
     ax.set_title("What moves the answer (tornado)")
     return _export(fig, fmt)
 
@@ -182,14 +183,11 @@ def unit_cost_vs_utilisation(curves: dict[str, tuple[Sequence[float], Sequence[f
     return _export(fig, fmt)
 
 
-def _money_formatter() -> Any:
+def _money_formatter(locale: str = "en") -> Any:
     from matplotlib.ticker import FuncFormatter
 
+    from advisor.money import compact
+
     def fmt(x: float, _pos: int) -> str:
-        ax = abs(x)
-        if ax >= 1e6:
-            return f"{x / 1e6:.1f}M"
-        if ax >= 1e3:
-            return f"{x / 1e3:.0f}k"
-        return f"{x:.0f}"
+        return compact(x, locale)
     return FuncFormatter(fmt)

@@ -24,17 +24,30 @@ def render_json(decision: Decision) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def _money(value: Any, places: int = 0) -> str:
-    if value is None or value == "":
-        return "–"
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    return f"{number:,.{places}f}".replace(",", " ")
+def _money_filter(locale: str) -> Any:
+    """The templates' ``money`` filter: amounts in the organisation's conventions (advisor.money)."""
+    from decimal import Decimal, InvalidOperation
+
+    from advisor.money import amount
+
+    def money(value: Any, places: int = 0) -> str:
+        if value is None or value == "":
+            return "–"
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            return str(value)
+        return amount(number, locale, places)
+    return money
 
 
-def _environment(templates_dir: Path, *, autoescape: bool):  # type: ignore[no-untyped-def]
+def _locale(decision: Decision) -> str:
+    from advisor.money import DEFAULT_LOCALE
+
+    return str((decision.costing or {}).get("locale") or DEFAULT_LOCALE)
+
+
+def _environment(templates_dir: Path, *, autoescape: bool, locale: str = "en"):  # type: ignore[no-untyped-def]
     import jinja2
     from jinja2.sandbox import SandboxedEnvironment
 
@@ -44,14 +57,14 @@ def _environment(templates_dir: Path, *, autoescape: bool):  # type: ignore[no-u
     env = cls(loader=loader, autoescape=autoescape, undefined=jinja2.StrictUndefined,
               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters.update(template_filters())
-    env.filters["money"] = _money
+    env.filters["money"] = _money_filter(locale)
     return env
 
 
-def _render(templates_dir: Path, name: str, autoescape: bool, **context: Any) -> str:
+def _render(templates_dir: Path, name: str, autoescape: bool, locale: str = "en", **context: Any) -> str:
     import jinja2
 
-    env = _environment(templates_dir, autoescape=autoescape)
+    env = _environment(templates_dir, autoescape=autoescape, locale=locale)
     try:
         return env.get_template(name).render(**context)
     except jinja2.TemplateNotFound as exc:
@@ -72,7 +85,7 @@ def render_markdown(decision: Decision, templates_dir: Optional[Path] = None, *,
     view = build_view(decision)
     view.extra["neutral"] = neutral
     view.extra["images"] = images or {}
-    return _render(templates_dir or default_templates_dir(), "report.md.j2", False, v=view)
+    return _render(templates_dir or default_templates_dir(), "report.md.j2", False, _locale(decision), v=view)
 
 
 def _briefing(decision: Decision, catalog_dir: Path, *, neutral: bool, page_size: str,
@@ -115,7 +128,7 @@ def render_html(decision: Decision, templates_dir: Optional[Path], catalog_dir: 
                   page_size=PAGE_SIZES.get(page_size, page_size), chart_format="svg",
                   drawer=drawer)
     directory = templates_dir or default_templates_dir()
-    return _render(directory, "report.html.j2", True, b=b)
+    return _render(directory, "report.html.j2", True, _locale(decision), b=b)
 
 
 def render_pdf(html: str, decision: Decision) -> bytes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from advisor import money as fmt
 from advisor.decision import Decision, Finding, OptionResult
 
 STATUS_LABEL = {"viable": "Viable", "conditional": "Conditional", "excluded": "Excluded"}
@@ -76,29 +77,6 @@ def build_view(decision: Decision) -> ReportView:
 
 # ------------------------------------------------------------------ costs ----
 
-def _money(value: Any, places: int = 0) -> str:
-    """Thousands-separated money from the Decimal (or its JSON string) in a tco."""
-    from decimal import Decimal
-
-    if value is None:
-        return "n/a"
-    return f"{Decimal(str(value)):,.{places}f}"
-
-
-def _qty(value: Any) -> str:
-    from decimal import Decimal
-
-    q = Decimal(str(value))
-    return f"{q:,.0f}" if abs(q) >= 100 or q == q.to_integral_value() else f"{q:,.3f}".rstrip("0").rstrip(".")
-
-
-def _unit_price(value: Any) -> str:
-    from decimal import Decimal
-
-    p = Decimal(str(value))
-    return f"{p:,.2f}" if abs(p) >= 1 else f"{p:.4f}".rstrip("0").rstrip(".")
-
-
 def _sizing_text(sizing: dict[str, Any]) -> str:
     """One line saying what capacity a ledger was built on."""
     if "on_premise_tier" in sizing:
@@ -128,7 +106,13 @@ def _input_value(row: dict[str, Any]) -> str:
     low, high, value = row["low"], row["high"], row["value"]
     if low == high == value:
         return f"{value:g}"
-    return f"{value:g} ({low:g} to {high:g})"
+    central = row.get("central", value)
+    return f"{_num(central)} (mean of {_num(low)} / {_num(value)} / {_num(high)})"
+
+
+def _num(x: float) -> str:
+    """An input value: whole and grouped when large, four significant digits otherwise."""
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
 
 
 def build_cost_view(decision: Decision) -> dict[str, Any] | None:
@@ -141,14 +125,20 @@ def build_cost_view(decision: Decision) -> dict[str, Any] | None:
         return None
     ranked = sorted((o for o in decision.options if o.rank is not None and o.tco), key=lambda o: o.rank or 0)
     currency = costing["currency"]
+    loc = costing.get("locale") or fmt.DEFAULT_LOCALE
+
+    def m(value: Any, places: int = 0) -> str:
+        return fmt.amount(value, loc, places)
+
     rows = []
     for o in ranked:
         t = o.tco or {}
         rows.append({
             "rank": o.rank, "id": o.id, "name": o.name, "status": o.status,
-            "total": _money(t["total"]), "npv": _money(t["npv"]), "expected_npv": _money(t["expected_npv"]),
-            "per_million": _money(t["per_million_tokens"], 2),
-            "range": f"{_money(t['p10'])} – {_money(t['p90'])}",
+            "npv": m(t["npv"]), "npv_range": f"{m(t['npv_p10'])} – {m(t['npv_p90'])}",
+            "total": m(t["total"]), "total_range": f"{m(t['total_p10'])} – {m(t['total_p90'])}",
+            "gap": m(t["npv_above_first"]) if o.rank != 1 else "–",
+            "per_million": m(t["per_million_tokens"], 2),
             "probability": f"{t['probability_cheapest']:.0%}",
             "sizing": _sizing_text(t.get("sizing") or {}),
             "break_even": (t.get("break_even") or {}).get("text"),
@@ -160,16 +150,17 @@ def build_cost_view(decision: Decision) -> dict[str, Any] | None:
     owning = None
     if best is not None and best.tco:
         for c in best.tco["components"][:8]:
-            components.append({"name": c["name"], "quantity": _qty(c["quantity"]), "unit": c["unit"],
-                               "unit_price": _unit_price(c["unit_price"]), "total": _money(c["total"]),
+            components.append({"name": c["name"], "quantity": fmt.quantity(c["quantity"], loc), "unit": c["unit"],
+                               "unit_price": fmt.price(c["unit_price"], loc), "total": m(c["total"]),
                                "status": c["status"], "note": c.get("note")})
         util = best.tco.get("owning_beats_renting_at_utilisation")
         if util and util.get("value") is not None:
             owning = (f"Owning these {util['gpu']} GPUs beats renting them on demand (`{util['against_offer']}`, "
-                      f"{_unit_price(util['rate_per_gpu_hour'])} {currency} per GPU-hour) above "
+                      f"{fmt.money(util['rate_per_gpu_hour'], currency, loc, 2)} per GPU-hour) above "
                       f"{util['value']:.0%} utilisation; {util['note']}.")
     tornado = [{"label": r["label"], "range": f"{r['input_low']:g} to {r['input_high']:g}",
-                "low": _money(r["low"]), "high": _money(r["high"]), "swing": _money(r["swing"])}
+                "central": f"{r.get('central', r['value']):g}",
+                "low": m(r["low"]), "high": m(r["high"]), "swing": m(r["swing"])}
                for r in rec.get("tornado") or []]
     inputs = [{"label": r["label"], "value": _input_value(r), "unit": r["unit"], "status": r["status"],
                "source": r["source"], "as_of": r["as_of"]} for r in costing.get("inputs", [])]
@@ -178,9 +169,9 @@ def build_cost_view(decision: Decision) -> dict[str, Any] | None:
     fx = [f"{f['from']} to {f['to']} at {f['rate']} (rate of {f['as_of']})" for f in costing.get("fx", [])]
     return {
         "currency": currency, "horizon": costing["horizon_years"], "discount_rate": f"{costing['discount_rate']:.1%}",
-        "draws": f"{costing['draws']:,}", "seed": costing["seed"], "rows": rows,
+        "draws": f"{costing['draws']:,}", "seed": costing["seed"], "rows": rows, "locale": loc,
         "recommended": best.name if best is not None else None, "components": components,
-        "break_even": rows[0]["break_even"] if rows else None, "owning": owning, "tornado": tornado,
+        "break_even": (rec.get("break_even") or {}).get("text"), "owning": owning, "tornado": tornado,
         "inputs": inputs, "sources": sources, "fx": fx, "notes": costing.get("notes") or [],
         "not_costed": costing.get("not_costed") or [],
     }
