@@ -2,8 +2,9 @@
 
 Prints, each as a median and as a ratio to a floor measured in the same run:
 
-* the floor: one instance built and one TPOT evaluated for every candidate (GPU x layout) of
-  the plan below, which is the least work any search over the same candidates must do;
+* the floor: one instance built and one TPOT evaluated for every candidate (GPU x weight
+  format x layout) of the plan below, the least work any search over them must do (it builds
+  every pipeline depth, which the plan stops at the first that fits);
 * the whole capacity plan of one profile's workload across every catalogued GPU with an empty
   memo (what the first option of a profile costs; target <= 10 ms on 2 cores);
 * the same plan again (memoised: what every further option, year and bound costs);
@@ -24,7 +25,9 @@ sys.path.insert(0, str(ROOT))
 
 from advisor.catalog.costdata import Catalog  # noqa: E402
 from advisor.sizing.calibration import format_report, load_rows, report  # noqa: E402
-from advisor.sizing.plan import default_params, layouts, plan_capacity, plan_workload, size_fixed  # noqa: E402
+from advisor.sizing.plan import (default_params, layouts, plan_capacity, plan_workload,  # noqa: E402
+                                 precision_candidates, resolve_kv_precision, size_fixed)
+from advisor.sizing import cache  # noqa: E402
 from advisor.sizing.throughput import make_instance  # noqa: E402
 
 WORKLOAD = {"model": "llama-3.1-70b", "requests_per_day": 20000, "input_tokens": 1500, "output_tokens": 400,
@@ -43,15 +46,19 @@ def median_ms(fn: Callable[[], Any], repeat: int, setup: Callable[[], Any] | Non
 
 
 def floor_fn(catalog: Catalog) -> Callable[[], None]:
-    model = catalog.model(WORKLOAD["model"])
+    """Build every candidate instance the plan considers (each weight format x layout, on every
+    GPU) and evaluate one TPOT on each: the least work any search over them must do."""
+    model_id = str(WORKLOAD["model"])
+    model = catalog.model(model_id)
     params = default_params(catalog)
 
     def run() -> None:
-        for gpu in catalog.gpus.values():
-            precision = "fp8" if "fp8" in gpu.tflops else "bf16"
-            for tp, pp in layouts(model, gpu, gpu.scaleup_domain * 16):
-                inst = make_instance(model, gpu, precision, precision, tp, pp, catalog, params)
-                inst.curve(1500, 400).tpot(1)
+        for gpu_id, gpu in catalog.gpus.items():
+            for precision in precision_candidates(catalog, model_id, gpu, "auto"):
+                kv = resolve_kv_precision(gpu, precision, "auto")
+                for tp, pp, ep in layouts(model, gpu, gpu.scaleup_domain * 16):
+                    inst = make_instance(model, gpu, precision, kv, tp, pp, catalog, params, ep=ep)
+                    inst.curve(1500, 400).tpot(1)
     return run
 
 
@@ -62,7 +69,7 @@ def main() -> None:
     print(f"{'load + validate all catalog files (cold)':62} {(time.perf_counter() - t) * 1e3:8.2f} ms")
 
     def clear() -> None:
-        vars(catalog).pop("_sizing_memo", None)
+        cache.clear(catalog)
 
     floor = median_ms(floor_fn(catalog), 30)
     rows = [
@@ -85,6 +92,7 @@ def main() -> None:
         print(f"{label:62} {ms:8.2f} ms {ms / floor:8.1f}")
     data = load_rows(ROOT / "tests/data/mlperf-calibration.csv", ROOT / "tests/data/mlperf-workloads.yaml")
     t = time.perf_counter()
+    cache.clear(catalog)
     rep = report(data, catalog, default_params(catalog))
     print(f"{'calibration: predict all ' + str(len(data)) + ' MLPerf rows':62} {(time.perf_counter() - t) * 1e3:8.2f} ms")
     print()

@@ -132,8 +132,11 @@ def test_plan_workload_profile_shape(catalog: Catalog) -> None:
                 "peak_factor": 3, "latency": {"ttft_ms": 1000, "tpot_ms": 50}}
     r = plan_workload(catalog, workload, ["h100-sxm", "l4"])
     assert r["peak_requests_per_s"] == pytest.approx(20000 / 86400 * 3, rel=1e-3)
-    assert r["plans"][0]["feasible"] and not r["plans"][1]["feasible"]
+    h100, l4 = r["plans"]
+    assert h100["feasible"] and l4["feasible"] and l4["gpus"] >= 8 * h100["gpus"]
     assert r["fewest_gpus"] == "h100-sxm"
+    impossible = plan_workload(catalog, workload | {"latency": {"ttft_ms": 1, "tpot_ms": 50}}, ["l4"])
+    assert not impossible["plans"][0]["feasible"] and impossible["fewest_gpus"] is None
 
 
 # --------------------------------------------------------------- errors ----
@@ -279,3 +282,94 @@ def test_memo_is_bounded_and_invisible(catalog: Catalog) -> None:
     cache.memo(catalog)  # past the limit: dropped wholesale
     assert len(cache.memo(catalog)) <= cache.LIMIT
     assert plan_capacity(catalog, "llama-3.1-70b", "h200-sxm", **kw) == cold
+
+
+# -------------------------------------------------------- serving choices ----
+
+def _plan(catalog: Catalog, model: str, gpu: str, **kw: object) -> dict:
+    args: dict = dict(peak_requests_per_s=20.0, input_tokens=1000, output_tokens=300, ttft_ms=3000, tpot_ms=80)
+    args.update(kw)
+    return plan_capacity(catalog, model, gpu, **args)
+
+
+def test_one_stream_llama70b_fp8_on_h200_is_about_20ms(catalog: Catalog) -> None:
+    """Published: 51 tok/s for one stream of Llama-3.3-70B FP8 on an H200 (19.6 ms); the single
+    bandwidth factor of the old model gave 37 ms."""
+    params = Params.from_catalog(catalog)
+    inst = make_instance(catalog.model("llama-3.1-70b"), catalog.gpu("h200-sxm"), "fp8", "fp8", 1, 1, catalog,
+                         params, efficiency=catalog.stacks["nvidia-hopper"].value)
+    assert 17e-3 < inst.curve(128, 512).step(1) < 26e-3
+
+
+def test_fp4_where_the_gpu_has_fp4_cores_with_a_quality_note(catalog: Catalog) -> None:
+    b200 = _plan(catalog, "llama-3.1-70b", "b200", peak_requests_per_s=200.0)
+    chosen = b200["serving"]["precision"]
+    assert b200["inputs"]["precision"] == chosen["weights"] == "fp4" and "MLPerf" in chosen["quality"]
+    by = {(c["precision"], c["speculative_decoding"]): c["gpus"] for c in b200["serving"]["considered"]}
+    assert by[("fp4", None)] < by[("fp8", None)]  # the GPUs FP4 saves are shown
+    h100 = _plan(catalog, "llama-3.1-70b", "h100-sxm")
+    assert {c["precision"] for c in h100["serving"]["considered"]} == {"fp8"}  # no FP4 cores, no INT4 with FP8
+    a100 = _plan(catalog, "llama-3.1-70b", "a100-sxm")
+    assert {c["precision"] for c in a100["serving"]["considered"]} == {"bf16", "int4"}
+    gpt_oss = _plan(catalog, "gpt-oss-120b", "h100-sxm")["serving"]["precision"]
+    assert gpt_oss["weights"] == "fp4" and gpt_oss["weight_only"] and "no quality cost" in gpt_oss["quality"]
+    forced = _plan(catalog, "llama-3.1-70b", "b200", precision="fp8")
+    assert {c["precision"] for c in forced["serving"]["considered"]} == {"fp8"}
+
+
+def test_large_moe_under_a_latency_target_uses_expert_parallelism(catalog: Catalog) -> None:
+    """DeepSeek serves R1 with EP over many GPUs (~1,850 output tok/s per H800 at 20 tok/s per user);
+    TP8 alone is 10-28x more pessimistic under latency targets (issue 8)."""
+    kw = dict(peak_requests_per_s=50.0, input_tokens=2000, output_tokens=1000, ttft_ms=5000, tpot_ms=80,
+              speculative="off")
+    plan = _plan(catalog, "deepseek-r1", "h200-sxm", **kw)
+    par = plan["serving"]["parallelism"]
+    assert par["expert_parallel"] > 8 and par["attention_data_parallel"] == par["expert_parallel"]
+    per_gpu = plan["per_instance"]["throughput_tokens_per_s"] / par["gpus_per_instance"]
+    params = Params.from_catalog(catalog)
+    tp8 = make_instance(catalog.model("deepseek-r1"), catalog.gpu("h200-sxm"), "fp8", "fp8", 8, 1, catalog, params,
+                        efficiency=catalog.stacks["nvidia-hopper"].value)
+    from advisor.sizing.throughput import best_operating_point
+    op = best_operating_point(tp8, 2000, 1000, ttft_s=5, tpot_s=0.08)
+    assert op is not None and per_gpu > 3 * op.throughput / 8
+    assert 800 < per_gpu < 4000
+
+
+def test_prefix_cache_share_comes_from_the_profile_or_is_a_labelled_assumption(catalog: Catalog) -> None:
+    kw = dict(peak_requests_per_s=40.0, input_tokens=8000, output_tokens=200)
+    none = _plan(catalog, "llama-3.1-70b", "h100-sxm", **kw)
+    cached = _plan(catalog, "llama-3.1-70b", "h100-sxm", cached_input_share=0.8, **kw)
+    assert none["serving"]["prefix_caching"]["basis"].startswith("assumption")
+    assert cached["serving"]["prefix_caching"] == {"cached_input_share": 0.8,
+                                                   "basis": "profile workload.cached_input_share"}
+    assert cached["per_instance"]["prefill_ms"] < 0.5 * none["per_instance"]["prefill_ms"]
+    assert cached["gpus"] < none["gpus"]
+
+
+def test_speculative_decoding_is_chosen_only_where_a_tpot_target_binds(catalog: Catalog) -> None:
+    free = _plan(catalog, "llama-3.1-70b", "h100-sxm", tpot_ms=None, ttft_ms=None)
+    assert free["serving"]["speculative_decoding"] is None
+    tight = _plan(catalog, "llama-3.1-70b", "h100-sxm", tpot_ms=15, peak_requests_per_s=5.0)
+    spec = tight["serving"]["speculative_decoding"]
+    assert spec is not None and spec["method"] == "eagle3" and spec["tokens_per_step"] > 1.5
+    assert spec["published_speedup"] and spec["source"]
+    off = _plan(catalog, "llama-3.1-70b", "h100-sxm", tpot_ms=15, peak_requests_per_s=5.0, speculative="off")
+    assert not off["feasible"] or (off["serving"]["speculative_decoding"] is None and off["gpus"] >= tight["gpus"])
+    # no published draft head for Mixtral: never chosen
+    assert _plan(catalog, "mixtral-8x7b", "h100-sxm", tpot_ms=15)["serving"]["speculative_decoding"] is None
+
+
+def test_the_software_stack_is_named_and_differs_by_vendor(catalog: Catalog) -> None:
+    amd = _plan(catalog, "llama-3.1-70b", "mi300x")["serving"]["software_stack"]
+    nv = _plan(catalog, "llama-3.1-70b", "h200-sxm")["serving"]["software_stack"]
+    assert amd["id"] == "amd-cdna3" and nv["id"] == "nvidia-hopper"
+    assert amd["efficiency"] < nv["efficiency"] and amd["status"] == "calibrated"
+
+
+def test_stacks_name_known_gpus_once(tmp_path: Path) -> None:
+    text = (CATALOG / "sizing.yaml").read_text()
+    (tmp_path / "sizing.yaml").write_text(text.replace("gpus: [mi300x, mi325x]", "gpus: [mi300x, mi325x, h100-sxm, mi3000]"))
+    with pytest.raises(InputError) as err:
+        Catalog(directory=tmp_path, default_directory=CATALOG).validate_all()
+    messages = " ".join(p.message for p in err.value.problems)
+    assert "unknown GPU 'mi3000'" in messages and "already in stack 'nvidia-hopper'" in messages

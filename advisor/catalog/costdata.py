@@ -314,13 +314,67 @@ SIZING_PARAMETERS: tuple[str, ...] = (
     "gpu_memory_utilization", "runtime_reserve_gib", "nccl_reserve_gib", "max_num_tokens",
     "activation_coeff", "max_batch", "allreduce_latency_us", "link_efficiency",
     "quant_scale_overhead_fp4", "quant_scale_overhead_int4", "target_utilisation",
-    "mbu", "mfu_prefill", "mfu_decode", "step_overhead_us_per_layer", "tpot_p99_factor",
-    "server_load_factor",
+    "mbu", "mbu_kv", "mfu_prefill", "mfu_decode", "step_overhead_us_per_layer", "tpot_p99_factor",
+    "server_load_factor", "moe_expert_us", "scaleout_bw_gbs", "seq_overhead_us",
+    "moe_token_passes", "ep_max_batch_per_gpu",
 )
+
+
+class StackEfficiency(SourcedValue):
+    """How well one GPU family runs on its vendor's current serving software, as a factor on the
+    calibrated bandwidth and compute efficiencies (1.0 = the global values); fitted on MLPerf
+    (docs/calibration.md)."""
+
+    gpus: list[str] = Field(min_length=1)
+    software: str = Field(min_length=3)
+    #: further factor for mixture-of-experts models (grouped-GEMM, routing and all-to-all kernels
+    #: mature at a different pace from dense ones)
+    moe: float = Field(default=1.0, gt=0)
+
+
+class PrecisionChoice(Provenance):
+    """A weight format the sizing optimiser may choose with precision 'auto', and its quality cost."""
+
+    auto: bool
+    quality: str = Field(min_length=3)
+    #: models published in this format by their authors (no quality cost for them)
+    native_for: list[str] = Field(default_factory=list)
+
+
+class SpeculativeMethod(Provenance):
+    """A speculative-decoding method the optimiser may switch on, with its published acceptance."""
+
+    acceptance: float = Field(gt=0, lt=1)
+    draft_tokens: list[int] = Field(min_length=1)
+    draft_cost: float = Field(ge=0, lt=1)
+    #: models it is published for; None: any model (a draft head has to be trained or downloaded)
+    models: list[str] | None = None
+    speedup: str = Field(min_length=3)
+
+
+class ThroughputError(Provenance):
+    """Spread of measured / modelled throughput for one vendor and model kind (docs/calibration.md):
+    the cost engine's Monte Carlo multiplies the sized throughput by a draw from it."""
+
+    rows: int = Field(ge=1)
+    p10: float = Field(gt=0)
+    p50: float = Field(gt=0)
+    p90: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "ThroughputError":
+        if not self.p10 <= self.p50 <= self.p90:
+            raise ValueError(f"p10 <= p50 <= p90 expected, got {self.p10}, {self.p50}, {self.p90}")
+        return self
 
 
 class _SizingFile(_Strict):
     parameters: dict[str, SourcedValue]
+    stacks: dict[str, StackEfficiency] = Field(default_factory=dict)
+    #: keyed "<vendor>-dense" / "<vendor>-moe"
+    throughput_error: dict[str, ThroughputError] = Field(default_factory=dict)
+    precisions: dict[WeightPrecision, PrecisionChoice] = Field(default_factory=dict)
+    speculative: dict[str, SpeculativeMethod] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _complete(self) -> "_SizingFile":
@@ -490,6 +544,8 @@ class Catalog:
                     problems.append(doc.problem(("offers", oid, "open_weights_model"),
                                                 f"unknown model '{offer.open_weights_model}'",
                                                 did_you_mean(offer.open_weights_model, models)))
+        elif section == "sizing":
+            problems += self._check_sizing(doc, self._cache[section])
         elif section == "fx":
             for code in self._cache[section].rates_per_eur:
                 if not re.match(r"^[A-Z]{3}$", code):
@@ -498,6 +554,30 @@ class Catalog:
         if problems:
             del self._cache[section]
             raise InputError(problems)
+
+    def _check_sizing(self, doc: Document, sizing: "_SizingFile") -> list[Problem]:
+        """Stacks name known GPUs, each GPU at most once; precision and speculation notes name known models."""
+        problems: list[Problem] = []
+        gpus, models = self.gpus, self.models
+        owner: dict[str, str] = {}
+        for sid, stack in sizing.stacks.items():
+            for i, gid in enumerate(stack.gpus):
+                if gid not in gpus:
+                    problems.append(doc.problem(("stacks", sid, "gpus", i), f"unknown GPU '{gid}'",
+                                                did_you_mean(gid, gpus)))
+                elif gid in owner:
+                    problems.append(doc.problem(("stacks", sid, "gpus", i),
+                                                f"GPU '{gid}' is already in stack '{owner[gid]}'"))
+                owner.setdefault(gid, sid)
+        named: list[tuple[tuple[str, str, str, int], str]] = [
+            (("precisions", str(k), "native_for", i), m) for k, c in sizing.precisions.items()
+            for i, m in enumerate(c.native_for)]
+        named += [(("speculative", k, "models", i), m) for k, c in sizing.speculative.items()
+                  for i, m in enumerate(c.models or [])]
+        for path, mid in named:
+            if mid not in models:
+                problems.append(doc.problem(path, f"unknown model '{mid}'", did_you_mean(mid, models)))
+        return problems
 
     def validate_all(self) -> None:
         """Load and cross-check every file, collecting problems across files."""
@@ -546,6 +626,23 @@ class Catalog:
     @property
     def sizing(self) -> dict[str, SourcedValue]:
         return self._section("sizing").parameters  # type: ignore[no-any-return]
+
+    @property
+    def stacks(self) -> dict[str, StackEfficiency]:
+        return self._section("sizing").stacks  # type: ignore[no-any-return]
+
+    @property
+    def throughput_error(self) -> dict[str, ThroughputError]:
+        """Measured / modelled throughput spread per "<vendor>-dense" and "<vendor>-moe"."""
+        return self._section("sizing").throughput_error  # type: ignore[no-any-return]
+
+    @property
+    def precision_choices(self) -> dict[str, PrecisionChoice]:
+        return self._section("sizing").precisions  # type: ignore[no-any-return]
+
+    @property
+    def speculative_methods(self) -> dict[str, SpeculativeMethod]:
+        return self._section("sizing").speculative  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------- lookups ----
     def _lookup(self, table: Mapping[str, Any], key: str, what: str, section: str) -> Any:
@@ -637,7 +734,8 @@ def cite_all(items: list[tuple[str, str, Provenance]]) -> list[dict[str, str]]:
 
 __all__ = [
     "ApiOffer", "Catalog", "CloudOffer", "ElectricityPrice", "GpuSpec", "ModelSpec", "MoE", "MLA",
-    "PRECISIONS", "Provenance", "SIZING_PARAMETERS", "ServerSpec", "SourcedValue", "Status", "load_catalog",
+    "PRECISIONS", "PrecisionChoice", "Provenance", "SIZING_PARAMETERS", "ServerSpec", "SourcedValue",
+    "SpeculativeMethod", "StackEfficiency", "Status", "ThroughputError", "load_catalog",
     "cite_all",
 ]
 

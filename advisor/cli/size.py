@@ -22,6 +22,13 @@ import click
 from advisor.cli.common import guarded
 
 
+def _layout_text(lay: dict[str, Any]) -> str:
+    """TP4, TP8xPP2, or EP16 (expert parallel with attention data-parallel)."""
+    if lay.get("expert_parallel", 1) > 1:
+        return f"EP{lay['expert_parallel']}"
+    return f"TP{lay['tensor_parallel']}" + (f"xPP{lay['pipeline_parallel']}" if lay["pipeline_parallel"] > 1 else "")
+
+
 def _fmt_text_fixed(r: dict[str, Any]) -> str:
     i = r["inputs"]
     lines = [f"{i['count']} x {i['gpu']} serving {i['model']} ({i['precision']} weights, {i['kv_precision']} KV cache), "
@@ -32,8 +39,7 @@ def _fmt_text_fixed(r: dict[str, Any]) -> str:
         lay = r["layout"]
         op = r["per_instance"]
         lines.append(f"throughput: {r['throughput_tokens_per_s']:,.0f} output tokens/s "
-                     f"({lay['instances']} instance(s) of TP{lay['tensor_parallel']}"
-                     + (f" x PP{lay['pipeline_parallel']}" if lay["pipeline_parallel"] > 1 else "")
+                     f"({lay['instances']} instance(s) of {_layout_text(lay)}"
                      + f"; batch {op['batch']} per instance, limited by {op['limited_by']})")
         lines.append(f"per instance: TPOT {op['tpot_ms']} ms, TTFT p99 {op['ttft_p99_ms']} ms")
         if "latency_bounded" in r:
@@ -55,12 +61,21 @@ def _fmt_text_workload(r: dict[str, Any]) -> str:
             lines.append(f"  {gpu:14} not feasible: {p['reason']}")
             continue
         lay = p["layout"]
+        spec = p["serving"]["speculative_decoding"]
         lines.append(f"  {gpu:14} {p['gpus']:5d} GPUs  {p['servers']:4d} servers  "
-                     f"({p['instances']} x TP{lay['tensor_parallel']}"
-                     + (f"xPP{lay['pipeline_parallel']}" if lay["pipeline_parallel"] > 1 else "")
-                     + f", {p['inputs']['precision']}, batch {p['per_instance']['batch']})")
+                     f"({p['instances']} x {_layout_text(lay)}, {p['inputs']['precision']}"
+                     + (f", {spec['method']} x{spec['draft_tokens']}" if spec else "")
+                     + f", batch {p['per_instance']['batch']})")
     if r["fewest_gpus"]:
         lines.append(f"fewest GPUs: {r['fewest_gpus']}")
+        chosen = next(p for p in r["plans"] if p["inputs"]["gpu"] == r["fewest_gpus"])["serving"]
+        lines.append(f"  weights {chosen['precision']['weights']}: {chosen['precision']['quality']}")
+        pc = chosen["prefix_caching"]
+        lines.append(f"  prefix cache: {pc['cached_input_share']:.0%} of prompt tokens ({pc['basis']})")
+        spec = chosen["speculative_decoding"]
+        if spec:
+            lines.append(f"  speculative decoding: {spec['method']}, {spec['draft_tokens']} drafted tokens, "
+                         f"{spec['tokens_per_step']} tokens per step ({spec['published_speedup']})")
     return "\n".join(lines)
 
 

@@ -310,7 +310,8 @@ class Context:
             self._plans[key] = plan_capacity(
                 self.catalog, w.model, gpu_id, peak_requests_per_s=rps,
                 input_tokens=max(1, int(round(w.input_tokens))), output_tokens=max(1, int(round(w.output_tokens))),
-                ttft_ms=w.latency.ttft_ms, tpot_ms=w.latency.tpot_ms, ha=ha)
+                ttft_ms=w.latency.ttft_ms, tpot_ms=w.latency.tpot_ms, ha=ha,
+                cached_input_share=w.cached_input_share)
         return self._plans[key]
 
 

@@ -86,7 +86,7 @@ def activation_bytes(model: ModelSpec, catalog: Catalog) -> float:
 
 @dataclass(frozen=True)
 class MemoryPlan:
-    """Per-GPU memory of one model instance spread over ``tp x pp`` GPUs (bytes)."""
+    """Per-GPU memory of one model instance spread over ``tp x pp`` (or ``ep``) GPUs (bytes)."""
 
     capacity: float
     usable: float
@@ -99,14 +99,19 @@ class MemoryPlan:
         return self.kv_budget > 0
 
 
-def memory_plan(model: ModelSpec, gpu: GpuSpec, precision: str, tp: int, pp: int, catalog: Catalog) -> MemoryPlan:
-    """Split one GPU's memory into weights, overheads and the KV budget."""
+def memory_plan(model: ModelSpec, gpu: GpuSpec, precision: str, tp: int, pp: int, catalog: Catalog,
+                ep: int = 1) -> MemoryPlan:
+    """Split one GPU's memory into weights, overheads and the KV budget.
+
+    With expert parallelism (``ep`` > 1, attention data-parallel) every GPU holds the dense
+    part (attention, embeddings, shared experts) whole and ``1/ep`` of the routed experts.
+    """
     capacity = gpu.memory_gib * GIB
     usable = capacity * parameters(catalog)["gpu_memory_utilization"]
     dense, experts = weight_bytes(model, precision, catalog)
-    weights = (dense + experts) / (tp * pp)
+    weights = dense + experts / ep if ep > 1 else (dense + experts) / (tp * pp)
     overhead = parameters(catalog)["runtime_reserve_gib"] * GIB + activation_bytes(model, catalog)
-    if tp > 1 or pp > 1:
+    if tp > 1 or pp > 1 or ep > 1:
         overhead += parameters(catalog)["nccl_reserve_gib"] * GIB
     return MemoryPlan(capacity=capacity, usable=usable, weights=weights, overhead=overhead,
                       kv_budget=usable - weights - overhead)

@@ -2,29 +2,43 @@
 
 Why a roofline with batch effects rather than a lookup of benchmark results:
 the advisor must size models, GPUs and workloads that nobody benchmarked
-together, so it models the physics and fits only a few global efficiency
-factors (docs/calibration.md). Per decode step of ``B`` sequences:
+together, so it models the physics and fits only a few efficiency factors
+(docs/calibration.md). Per decode step of ``B`` sequences:
 
-* memory time = (weights read + KV read) / (HBM bandwidth x ``mbu``). Weights
-  are read once per step; KV is read per sequence (Recasens et al.: large-batch
-  decode stays memory-bound because of KV reads). For mixture-of-experts, the
-  weights read grow with the batch: a layer touches ``1 - (1 - k/E)^B`` of its
-  experts, so MoE decode at real batch sizes reads almost all experts (tools
-  that charge only active parameters over-predict MoE throughput);
+* memory time = weights read / (HBM bandwidth x ``mbu``) + KV read / (HBM bandwidth x
+  ``mbu_kv``). Weights are streamed once per step in large GEMMs; the KV cache is read
+  per sequence by the attention kernels, which reach a lower share of the bandwidth
+  (Recasens et al.: large-batch decode stays memory-bound because of KV reads). Two
+  factors because one would make a single stream as slow as a full batch (one-stream
+  Llama-70B on an H200 is ~20 ms/token published; one factor fitted on full batches gave
+  37 ms). For mixture-of-experts, the weights read grow with the batch: a layer touches
+  ``1 - (1 - k/E)^B`` of its experts, so MoE decode at real batch sizes reads almost all
+  experts (tools that charge only active parameters over-predict MoE throughput);
 * compute time = (2 x active params + attention) FLOPs / (peak x ``mfu_decode``);
 * plus tensor-parallel all-reduces and a fixed per-layer step overhead;
 * for mixture-of-experts, a fixed cost per routed expert a GPU runs per layer
-  (``moe_expert_us``; experts spread over the tensor-parallel group, as in expert
-  parallelism). Many small expert GEMMs do not reach the bandwidth of one large
-  GEMM (tile padding, routing, permutation, per-expert scheduling), so a model
-  with 128-256 experts pays a cost the roofline misses while one with 8 barely
-  does. Fitted on the MoE rows with the dense parameters held fixed.
+  (``moe_expert_us``): many small expert GEMMs do not reach the bandwidth of one large
+  GEMM (tile padding, routing, permutation, per-expert scheduling), so a model with
+  128-256 experts pays a cost the roofline misses while one with 8 barely does;
+* with expert parallelism (``ep`` GPUs, attention data-parallel: SGLang
+  ``--enable-dp-attention``, TensorRT-LLM attention DP, DeepSeek's own serving), each GPU
+  runs attention for its own ``B / ep`` sequences with the dense weights whole, holds
+  ``E / ep`` experts, and exchanges tokens with an all-to-all per MoE layer (dispatch in
+  FP8, combine in BF16) over NVLink inside the scale-up domain and over the scale-out
+  network beyond it, overlapped with compute (two-batch overlap).
 
-Prefill of a request costs ``2 x active params x ISL`` plus causal attention
-FLOPs at ``mfu_prefill``. In an aggregated engine prefill and decode share the
-GPUs, so the time per output token is the step time plus the prefill work of the
-``B / OSL`` requests that join per step. Latency targets bound the batch: p99
-TPOT via a calibrated tail factor, TTFT via an M/D/1 queue on prefill.
+The vendor's software matters as much as the silicon: one factor per GPU family and
+software generation (``efficiency``, catalog/sizing.yaml ``stacks``) scales the achieved
+bandwidth and compute, calibrated on MLPerf (docs/calibration.md).
+
+Prefill of a request costs ``2 x active params x ISL`` plus causal attention FLOPs at
+``mfu_prefill``; prompt tokens found in the prefix cache skip it. In an aggregated engine
+prefill and decode share the GPUs, so the time per output token is the step time plus the
+prefill work of the ``B / OSL`` requests that join per step. Speculative decoding verifies
+``k`` drafted tokens per step: the step reads the weights and KV once but computes
+``k + 1`` tokens and pays the draft, and yields ``(1 - a^(k+1)) / (1 - a)`` tokens on
+average. Latency targets bound the batch: p99 TPOT via a calibrated tail factor, TTFT via
+an M/D/1 queue on prefill.
 """
 
 from __future__ import annotations
@@ -50,12 +64,16 @@ _COMPUTE_FALLBACK: dict[str, tuple[str, ...]] = {
 #: ln(100): the p99 of an exponential tail is ln(100) x its mean.
 _P99_TAIL = math.log(100.0)
 
+#: Bytes per hidden value moved by the expert-parallel all-to-all: FP8 dispatch + BF16 combine.
+_A2A_BYTES = 3.0
+
 
 @dataclass(frozen=True)
 class Params:
     """The sizing parameters of catalog/sizing.yaml as plain floats (hot loop)."""
 
     mbu: float
+    mbu_kv: float
     mfu_prefill: float
     mfu_decode: float
     step_overhead_us_per_layer: float
@@ -65,6 +83,10 @@ class Params:
     allreduce_latency_us: float
     link_efficiency: float
     moe_expert_us: float
+    scaleout_bw_gbs: float
+    seq_overhead_us: float
+    moe_token_passes: float
+    ep_max_batch_per_gpu: float
 
     @classmethod
     def from_catalog(cls, catalog: Catalog, **overrides: float) -> "Params":
@@ -73,6 +95,22 @@ class Params:
         values = {name: known[name] if name in known else catalog.parameter(name) for name in cls.__dataclass_fields__}
         values.update(overrides)
         return cls(**values)
+
+
+@dataclass(frozen=True)
+class Speculation:
+    """A speculative-decoding method as the instance runs it."""
+
+    method: str
+    draft_tokens: int
+    acceptance: float  # probability that each drafted token is accepted
+    draft_cost: float  # cost of drafting one token, as a share of one target decode step
+
+    @property
+    def tokens_per_step(self) -> float:
+        """Mean tokens a verification step yields (accepted drafts plus the target's own)."""
+        a, k = self.acceptance, self.draft_tokens
+        return (1.0 - a ** (k + 1)) / (1.0 - a) if a < 1.0 else k + 1.0
 
 
 def compute_precision(gpu: GpuSpec, precision: str) -> Any:
@@ -85,7 +123,8 @@ def compute_precision(gpu: GpuSpec, precision: str) -> Any:
 
 @dataclass(frozen=True)
 class Instance:
-    """One model replica on ``tp x pp`` GPUs, with everything the hot loop needs precomputed."""
+    """One model replica on ``tp x pp`` GPUs, or on ``ep`` GPUs with experts spread and attention
+    data-parallel, with everything the hot loop needs precomputed."""
 
     model: ModelSpec
     gpu: GpuSpec
@@ -100,11 +139,14 @@ class Instance:
     flops: float
     attention_flops: float
     params: Params
-    _curves: dict[tuple[float, float], "Curve"] = field(default_factory=dict, compare=False, repr=False)
+    ep: int = 1
+    efficiency: float = 1.0
+    speculation: Speculation | None = None
+    _curves: dict[tuple[float, float, float], "Curve"] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def gpus(self) -> int:
-        return self.tp * self.pp
+        return self.ep if self.ep > 1 else self.tp * self.pp
 
     # ------------------------------------------------------------ pieces ----
     def expert_fraction(self, batch: float) -> float:
@@ -113,6 +155,10 @@ class Instance:
         if moe is None:
             return 0.0
         return 1.0 - (1.0 - moe.top_k / moe.experts) ** batch
+
+    def mean_context(self, isl: float, osl: float) -> float:
+        """Mean context of the sequences in flight: the prompt and half the output."""
+        return isl + 0.5 * osl
 
     def kv_per_sequence(self, context: float) -> float:
         return kv_bytes_per_sequence(self.model, context, self.kv_precision, self.tp)
@@ -131,25 +177,67 @@ class Instance:
         eff = full * context + m.sliding_window_layers * window
         return 2.0 * m.attention_heads * (qk + v) * eff
 
-    def prefill_time(self, isl: float) -> float:
-        """Seconds of instance time to prefill one request of ``isl`` tokens."""
-        m = self.model
-        causal_attention = self.attention_flops_per_token(isl / 2.0) * isl
-        seconds_at_peak = 2.0 * m.active_params_b * 1e9 * isl / self.flops + causal_attention / self.attention_flops
-        t_comp = seconds_at_peak / self.gpus / self.params.mfu_prefill
-        # a short prompt is bound by reading the weights once
-        t_mem = (self.dense_bytes + self.expert_bytes * self.expert_fraction(isl)) / self.gpus / (
-            self.bandwidth * self.params.mbu)
-        return max(t_comp, t_mem)
+    def a2a_link(self) -> float:
+        """Bytes/s one GPU moves in the expert-parallel all-to-all: NVLink inside the scale-up
+        domain (at ``link_efficiency``), the scale-out network beyond it (``scaleout_bw_gbs`` is
+        already an achieved figure: DeepEP measures 39-58 GB/s per 400 Gb/s NIC)."""
+        p = self.params
+        if self.ep <= self.gpu.scaleup_domain:
+            return self.gpu.scaleup_bw_gbs * 1e9 * p.link_efficiency
+        return p.scaleout_bw_gbs * 1e9
 
-    def curve(self, isl: float, osl: float) -> "Curve":
+    def a2a_bytes_per_token(self, prefill: bool = False) -> float:
+        """Bytes one token sends and receives over the all-to-alls of one step (all MoE layers).
+
+        Decode kernels send one copy per routed expert (DeepEP low-latency kernels); prefill
+        kernels across nodes send one copy per remote node and forward over NVLink inside it
+        (DeepEP normal kernels), ``nodes (1 - (1 - 1/nodes)^k)`` distinct nodes under uniform routing.
+        """
+        moe = self.model.moe
+        if self.ep <= 1 or moe is None:
+            return 0.0
+        per_copy = moe.moe_layers * self.model.hidden_size * _A2A_BYTES
+        nodes = -(-self.ep // self.gpu.scaleup_domain)
+        if prefill and nodes > 1:
+            remote = nodes * (1.0 - (1.0 - 1.0 / nodes) ** moe.top_k) * (nodes - 1) / nodes
+            return per_copy * remote
+        return per_copy * moe.top_k * (self.ep - 1) / self.ep
+
+    def route_bytes_per_token(self) -> float:
+        """HBM bytes the routing kernels move per token per step (all MoE layers): its hidden state,
+        once per routed expert, read or written ``moe_token_passes`` times by the gather, permute,
+        un-permute and weighted-sum kernels around the expert GEMMs (BF16 activations)."""
+        moe = self.model.moe
+        if moe is None:
+            return 0.0
+        return moe.moe_layers * moe.top_k * self.model.hidden_size * 2.0 * self.params.moe_token_passes
+
+    def prefill_time(self, isl: float, cached_share: float = 0.0) -> float:
+        """Seconds of instance time to prefill one request of ``isl`` tokens (``cached_share`` of
+        them found in the prefix cache)."""
+        m = self.model
+        new = isl * (1.0 - cached_share)
+        causal_attention = self.attention_flops_per_token(isl / 2.0) * new
+        seconds_at_peak = 2.0 * m.active_params_b * 1e9 * new / self.flops + causal_attention / self.attention_flops
+        t_comp = seconds_at_peak / self.gpus / (self.params.mfu_prefill * self.efficiency)
+        # a short prompt is bound by reading the weights once
+        experts = self.expert_bytes * self.expert_fraction(max(new, 1.0))
+        weights = self.dense_bytes + experts / self.ep if self.ep > 1 else (self.dense_bytes + experts) / self.gpus
+        t_mem = weights / (self.bandwidth * self.params.mbu * self.efficiency)
+        t_a2a = new * self.a2a_bytes_per_token(prefill=True) / self.gpus / self.a2a_link() if self.ep > 1 else 0.0
+        # tensor parallel: every GPU routes every token; expert parallel: each its own share
+        t_route = new * self.route_bytes_per_token() / (self.ep if self.ep > 1 else 1) / (
+            self.bandwidth * self.params.mbu * self.efficiency)
+        return max(t_comp, t_mem, t_a2a) + t_route
+
+    def curve(self, isl: float, osl: float, cached_share: float = 0.0) -> "Curve":
         """The batch-to-latency curve of this instance for one token shape (cached)."""
-        key = (isl, osl)
+        key = (isl, osl, cached_share)
         c = self._curves.get(key)
         if c is None:
             if len(self._curves) > 64:
                 self._curves.clear()
-            c = self._curves[key] = Curve(self, isl, osl)
+            c = self._curves[key] = Curve(self, isl, osl, cached_share)
         return c
 
     def tpot(self, batch: float, isl: float, osl: float) -> float:
@@ -166,12 +254,16 @@ class Instance:
 
     # ---------------------------------------------------------- capacity ----
     def max_batch_memory(self, isl: float, osl: float) -> int:
-        """Most sequences the KV budget holds at their mean context (paged KV)."""
+        """Most sequences the KV budget holds at their mean context (paged KV); with attention
+        data-parallel each GPU schedules its own batch, at most ``ep_max_batch_per_gpu`` (the
+        expert-parallel all-to-all buffers are sized per rank)."""
         if not self.memory.fits:
             return 0
         budget = self.memory.kv_budget * self.gpus
-        per_seq = self.kv_per_sequence(isl + osl / 2.0)
-        return int(min(budget // per_seq, self.params.max_batch))
+        per_seq = self.kv_per_sequence(self.mean_context(isl, osl))
+        p = self.params
+        cap = min(p.max_batch, p.ep_max_batch_per_gpu) * self.ep if self.ep > 1 else p.max_batch
+        return int(min(budget // per_seq, cap))
 
 
 @dataclass(frozen=True)
@@ -187,16 +279,17 @@ class Operating:
 
 
 def make_instance(model: ModelSpec, gpu: GpuSpec, precision: str, kv_precision: str, tp: int, pp: int,
-                  catalog: Catalog, params: Params) -> Instance:
+                  catalog: Catalog, params: Params, ep: int = 1, efficiency: float = 1.0,
+                  speculation: Speculation | None = None) -> Instance:
     dense, experts = weight_bytes(model, precision, catalog)
     return Instance(
         model=model, gpu=gpu, precision=precision, kv_precision=kv_precision, tp=tp, pp=pp,
-        memory=memory_plan(model, gpu, precision, tp, pp, catalog),
+        memory=memory_plan(model, gpu, precision, tp, pp, catalog, ep=ep),
         dense_bytes=dense, expert_bytes=experts,
         bandwidth=gpu.mem_bw_tbs * 1e12,
         flops=gpu.tflops[compute_precision(gpu, precision)] * 1e12,
         attention_flops=gpu.tflops[compute_precision(gpu, kv_precision)] * 1e12,
-        params=params,
+        params=params, ep=ep, efficiency=efficiency, speculation=speculation,
     )
 
 
@@ -208,43 +301,67 @@ class Curve:
     is a dozen float operations: the operating-point search and the capacity plan call it a
     few dozen times per layout instead of re-deriving the model each time.
 
-    Per pipeline stage and micro-batch ``m``:
-    ``max(mem0 + memx f(m) + mem1 m, comp1 m) + fix0 + fix1 m + moe0 f(m)``, with
-    ``f(m) = 1 - keep^m`` the share of routed experts a step touches (0 for dense models).
+    Per pipeline stage and micro-batch ``m`` (``g`` tokens per sequence per step, more than
+    one under speculative decoding):
+    ``(max(mem0 + memx f(g m) + mem1 m, comp1 m, ovl1 m) + fix0 + fix1 m + moe0 f(g m)) x draft``,
+    with ``f(t) = 1 - keep^t`` the share of routed experts ``t`` tokens touch (0 for dense
+    models); a token then costs ``step / tokens_per_step`` plus its share of prefill.
     """
 
-    __slots__ = ("pp", "mem0", "memx", "mem1", "comp1", "fix0", "fix1", "moe0", "keep", "pp_latency",
-                 "prefill", "prefill_per_output", "ttft_mem1", "ttft_comp1", "dense")
+    __slots__ = ("pp", "mem0", "memx", "mem1", "comp1", "ovl1", "fix0", "fix1", "moe0", "keep", "pp_latency",
+                 "prefill", "prefill_per_output", "ttft_mem1", "ttft_comp1", "dense", "g", "draft", "per_step")
 
-    def __init__(self, inst: "Instance", isl: float, osl: float) -> None:
+    def __init__(self, inst: "Instance", isl: float, osl: float, cached_share: float = 0.0) -> None:
         p = inst.params
         n = inst.gpus
-        bw = inst.bandwidth * p.mbu
+        bw = inst.bandwidth * p.mbu * inst.efficiency
+        bw_kv = inst.bandwidth * p.mbu_kv * inst.efficiency
+        mfu = p.mfu_decode * inst.efficiency
+        spec = inst.speculation
+        g = float(spec.draft_tokens + 1) if spec else 1.0
+        self.g = g
+        self.draft = 1.0 + spec.draft_tokens * spec.draft_cost if spec else 1.0
+        self.per_step = spec.tokens_per_step if spec else 1.0
         self.pp = inst.pp
         m = inst.model
         moe = m.moe
         self.keep = 1.0 - moe.top_k / moe.experts if moe is not None else 1.0
         self.dense = moe is None
-        self.mem0 = inst.dense_bytes / n / bw
-        self.memx = inst.expert_bytes / n / bw if moe is not None else 0.0
-        context = isl + osl / 2.0
+        ep = inst.ep
+        if ep > 1:
+            # attention data-parallel: each GPU reads the dense weights whole and 1/ep of the experts
+            self.mem0 = inst.dense_bytes / bw
+            self.memx = inst.expert_bytes / ep / bw
+        else:
+            self.mem0 = inst.dense_bytes / n / bw
+            self.memx = inst.expert_bytes / n / bw if moe is not None else 0.0
+        context = inst.mean_context(isl, osl)
         gemm = 2.0 * m.active_params_b * 1e9 / inst.flops
-        self.mem1 = inst.kv_per_sequence(context) / n / bw
-        self.comp1 = (gemm + inst.attention_flops_per_token(context) / inst.attention_flops) / n / p.mfu_decode
-        self.ttft_mem1 = inst.kv_per_sequence(isl) / n / bw
-        self.ttft_comp1 = (gemm + inst.attention_flops_per_token(isl) / inst.attention_flops) / n / p.mfu_decode
+        self.mem1 = inst.kv_per_sequence(context) / n / bw_kv
+        self.comp1 = g * (gemm + inst.attention_flops_per_token(context) / inst.attention_flops) / n / mfu
+        self.ttft_mem1 = inst.kv_per_sequence(isl) / n / bw_kv
+        self.ttft_comp1 = g * (gemm + inst.attention_flops_per_token(isl) / inst.attention_flops) / n / mfu
         layers = m.layers / inst.pp
         self.fix0 = layers * p.step_overhead_us_per_layer * 1e-6
-        self.fix1 = 0.0
+        # per-sequence work that neither bytes nor FLOPs capture (attention launch and page walks,
+        # sampling, scheduling); a GPU pays it for every sequence whose attention it runs
+        self.fix1 = (layers * p.seq_overhead_us * 1e-6 + g * inst.route_bytes_per_token() / inst.pp / bw) / (
+            ep if ep > 1 else 1)
+        self.ovl1 = 0.0
         if inst.tp > 1:
             link = inst.gpu.scaleup_bw_gbs * 1e9 * p.link_efficiency
             self.fix0 += 2.0 * layers * p.allreduce_latency_us * 1e-6
-            self.fix1 = 2.0 * layers * 2.0 * (inst.tp - 1) / inst.tp * m.hidden_size * 2.0 / link
+            self.fix1 += g * 2.0 * layers * 2.0 * (inst.tp - 1) / inst.tp * m.hidden_size * 2.0 / link
+        if ep > 1 and moe is not None:
+            # two all-to-alls per MoE layer, overlapped with compute (two-batch overlap)
+            self.fix0 += 2.0 * moe.moe_layers * p.allreduce_latency_us * 1e-6
+            self.ovl1 = g * inst.a2a_bytes_per_token() / n / inst.a2a_link()
         self.moe0 = 0.0
         if moe is not None and p.moe_expert_us != 0.0:
-            self.moe0 = moe.moe_layers / inst.pp * moe.experts / min(inst.tp, moe.experts) * p.moe_expert_us * 1e-6
+            spread = min(ep if ep > 1 else inst.tp, moe.experts)
+            self.moe0 = moe.moe_layers / inst.pp * moe.experts / spread * p.moe_expert_us * 1e-6
         self.pp_latency = (inst.pp - 1) * p.allreduce_latency_us * 1e-6
-        self.prefill = inst.prefill_time(isl)
+        self.prefill = inst.prefill_time(isl, cached_share)
         self.prefill_per_output = self.prefill / osl
 
     def _stage(self, micro: float, mem1: float, comp1: float) -> float:
@@ -252,10 +369,15 @@ class Curve:
             mem = self.mem0 + mem1 * micro
             f = 0.0
         else:
-            f = 1.0 - self.keep ** micro
+            f = 1.0 - self.keep ** (micro * self.g)
             mem = self.mem0 + self.memx * f + mem1 * micro
         comp = comp1 * micro
-        return (mem if mem > comp else comp) + self.fix0 + self.fix1 * micro + self.moe0 * f
+        if comp > mem:
+            mem = comp
+        ovl = self.ovl1 * micro
+        if ovl > mem:
+            mem = ovl
+        return (mem + self.fix0 + self.fix1 * micro + self.moe0 * f) * self.draft
 
     def step(self, batch: float) -> float:
         """Seconds per decode step of ``batch`` sequences at the mean context (no prefill)."""
@@ -263,7 +385,7 @@ class Curve:
 
     def tpot(self, batch: float) -> float:
         """Mean seconds per output token with ``batch`` sequences, prefill interleaved."""
-        return self.step(batch) + batch * self.prefill_per_output
+        return self.step(batch) / self.per_step + batch * self.prefill_per_output
 
     def throughput(self, batch: float) -> float:
         return batch / self.tpot(batch)
@@ -284,12 +406,12 @@ class Curve:
             return upper
         if self.dense:
             # every piece is linear in the batch: tpot <= limit is one bound per piece
-            pp = self.pp
-            k0 = pp * self.fix0 + self.pp_latency
-            k1 = self.fix1 + self.prefill_per_output
-            b_mem = (limit - pp * self.mem0 - k0) / (self.mem1 + k1)
-            b_comp = (limit - k0) / (self.comp1 + k1)
-            b = int(min(b_mem, b_comp) + 1e-9)
+            pp, d, s = self.pp, self.draft, self.per_step
+            k0 = (pp * self.fix0 * d + self.pp_latency) / s
+            k1 = self.fix1 * d / s + self.prefill_per_output
+            bounds = [(limit - pp * self.mem0 * d / s - k0) / (self.mem1 * d / s + k1),
+                      (limit - k0) / (self.comp1 * d / s + k1)]
+            b = int(min(bounds) + 1e-9)
             b = max(1, min(b, upper))
             while b < upper and self.tpot(b + 1) <= limit:  # float edge
                 b += 1
@@ -319,7 +441,8 @@ def _bisect(fn: Any, limit: float, lo: int, hi: int) -> int:
 
 
 def best_operating_point(inst: Instance, isl: float, osl: float, ttft_s: float | None = None,
-                         tpot_s: float | None = None, load_factor: float = 1.0) -> Operating | None:
+                         tpot_s: float | None = None, load_factor: float = 1.0,
+                         cached_share: float = 0.0) -> Operating | None:
     """Largest-throughput batch that fits memory and meets the p99 latency targets.
 
     Throughput ``B / TPOT(B)`` rises with the batch in this model (every cost is linear or
@@ -332,7 +455,7 @@ def best_operating_point(inst: Instance, isl: float, osl: float, ttft_s: float |
     if b_mem < 1:
         return None
     p = inst.params
-    curve = inst.curve(isl, osl)
+    curve = inst.curve(isl, osl, cached_share)
     batch, limit = b_mem, "memory" if b_mem < p.max_batch else "max_batch"
     if tpot_s is not None:
         b = curve.max_batch_for_tpot(tpot_s / p.tpot_p99_factor, batch)
