@@ -160,8 +160,9 @@ def _findings(option: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {f["rule_id"]: f for f in option.get("findings", []) if isinstance(f, dict)}
 
 
-def _cost(option: dict[str, Any]) -> tuple[str, Optional[Decimal], Optional[str]]:
-    tco = option.get("tco") or {}
+def cost_figure(tco: dict[str, Any]) -> tuple[str, Optional[Decimal], Optional[str]]:
+    """(which figure, its value, its currency) of an option's ``tco``: the
+    figure that ranks the options, or None when the option was not costed."""
     for figure in COST_FIGURES:
         if tco.get(figure) is not None:
             try:
@@ -173,8 +174,8 @@ def _cost(option: dict[str, Any]) -> tuple[str, Optional[Decimal], Optional[str]
 
 def _cost_change(old: dict[str, Any], new: dict[str, Any],
                  threshold_pct: float) -> Optional[CostChange]:
-    fig_old, a, cur_old = _cost(old)
-    fig_new, b, cur_new = _cost(new)
+    fig_old, a, cur_old = cost_figure(old.get("tco") or {})
+    fig_new, b, cur_new = cost_figure(new.get("tco") or {})
     if a is None and b is None:
         return None
     currency = cur_new or cur_old

@@ -9,7 +9,7 @@ import click
 from advisor.cli.common import EXIT_NONE_USABLE, guarded
 
 
-@click.command("diff")
+@click.command("diff", short_help="Compare two saved decisions.")
 @click.argument("old", type=click.Path())
 @click.argument("new", type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",

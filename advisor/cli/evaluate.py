@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 import click
 
@@ -15,15 +16,18 @@ if TYPE_CHECKING:
     from advisor.workspace import RulesChoice
 
 
-@click.command()
+@click.command(short_help="Evaluate a profile and write the briefing.")
 @click.argument("profile", type=click.Path())
 @rules_option
 @catalog_option
 @click.option("--templates", "templates_dir", type=click.Path(), default=None,
               help="Folder of report templates (run in a sandbox).")
-@click.option("--format", "fmt", type=click.Choice(["markdown", "html", "pdf", "json", "all"]),
-              default="markdown", show_default=True,
-              help="Output format; 'all' writes every format into the folder given with -o.")
+@click.option("--format", "fmt",
+              type=click.Choice(["summary", "markdown", "html", "pdf", "json", "all"]),
+              default=None,
+              help="Output format (default: a short summary on a terminal, the Markdown "
+                   "briefing when piped or written with -o); 'all' writes every format into "
+                   "the folder given with -o.")
 @click.option("-o", "--output", type=click.Path(), default=None,
               help="Write to this file (or folder, for --format all) instead of standard output.")
 @click.option("--page-size", type=click.Choice(["a4", "letter"]), default=None,
@@ -39,10 +43,19 @@ if TYPE_CHECKING:
               help="Seed of the cost Monte Carlo (default: a fixed seed, so runs repeat).")
 @guarded
 def evaluate(profile: str, rules_dir: "RulesChoice | None", catalog_dir: str | None,
-             templates_dir: str | None, fmt: str, output: str | None, page_size: str | None,
-             neutral: bool, as_of: str | None, engine: str, seed: int | None) -> None:
-    """Evaluate PROFILE and print the advisory briefing."""
+             templates_dir: str | None, fmt: str | None, output: str | None,
+             page_size: str | None, neutral: bool, as_of: str | None, engine: str,
+             seed: int | None) -> None:
+    """Evaluate PROFILE and print the advisory briefing.
+
+    On a terminal, a short coloured summary is printed (statuses, the
+    recommendation, why options were excluded, the first controls); with -o the
+    full briefing goes to the file and the summary to the terminal. Piped, the
+    full Markdown briefing is printed, as with --format markdown.
+    """
     on = parse_date(as_of)
+    if fmt is None:
+        fmt = "summary" if output is None and sys.stdout.isatty() else "markdown"
     worker = None
     if fmt in ("html", "pdf", "all"):
         # charts are drawn by a second process, which loads matplotlib now
@@ -76,10 +89,50 @@ def _evaluate(profile: str, rules_dir: "RulesChoice | None", catalog_dir: str | 
         extra = {} if seed is None else {"seed": seed}
         decision = rank_decision(decision, loaded.profile, load_cost_catalog(catalog_dir), ws.options,
                                  jurisdictions=ws.jurisdictions, **extra)
-    from advisor.report.output import default_page_size, emit
+    if fmt == "summary":
+        _summary(decision, output, neutral, profile)
+    else:
+        from advisor.report.output import default_page_size, emit
 
-    emit(decision, fmt=fmt, output=output, templates_dir=ws.templates_dir,
-         catalog_dir=ws.catalog_dir, neutral=neutral,
-         page_size=page_size or default_page_size(loaded.profile.organisation.hq_country),
-         drawer=worker.draw if worker is not None else None)
+        with _progress(fmt):
+            emit(decision, fmt=fmt, output=output, templates_dir=ws.templates_dir,
+                 catalog_dir=ws.catalog_dir, neutral=neutral,
+                 page_size=page_size or default_page_size(loaded.profile.organisation.hq_country),
+                 drawer=worker.draw if worker is not None else None)
+        if output and output != "-" and sys.stdout.isatty():
+            from advisor.report.summary import render_summary
+
+            render_summary(decision, sys.stdout, neutral=neutral,
+                           full_briefing=f"Full briefing ({fmt}): {output}")
     sys.exit(EXIT_OK if decision.any_usable else EXIT_NONE_USABLE)
+
+
+def _summary(decision: Any, output: str | None, neutral: bool, profile: str) -> None:
+    from advisor.report.summary import render_summary
+
+    if output and output != "-":
+        import io
+
+        from advisor.report.output import write_output
+
+        buffer = io.StringIO()
+        render_summary(decision, buffer, neutral=neutral, color=False, width=100)
+        write_output(output, buffer.getvalue().encode("utf-8"))
+        return
+    render_summary(decision, sys.stdout, neutral=neutral,
+                   full_briefing=f"Full briefing: advisor evaluate {profile} --format markdown "
+                                 "(or -o report.html, or --format all -o DIR)")
+
+
+@contextlib.contextmanager
+def _progress(fmt: str) -> Iterator[None]:
+    """A spinner with the elapsed time on a terminal while a PDF is laid out
+    (5-20 s); nothing when standard error is not a terminal."""
+    if fmt not in ("pdf", "all") or not sys.stderr.isatty():
+        yield
+        return
+    from rich.console import Console
+
+    what = "the PDF briefing" if fmt == "pdf" else "every format"
+    with Console(stderr=True).status(f"Writing {what}...", spinner="dots"):
+        yield

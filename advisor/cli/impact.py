@@ -30,7 +30,7 @@ def profile_files(paths: tuple[str, ...]) -> list[Path]:
     return out
 
 
-@click.command("impact")
+@click.command("impact", short_help="List the decisions a rule edit changes.")
 @click.argument("profiles", nargs=-1, required=True, type=click.Path())
 @click.option("--baseline", "baseline_dir", type=click.Path(file_okay=False), default=None,
               help="The library before the edit, complete (e.g. a checkout of the main "
@@ -55,7 +55,7 @@ def impact(profiles: tuple[str, ...], baseline_dir: str | None, rules_dir: "Rule
     --rules-only DIR); each decision that changes is listed with the options
     whose status or findings moved and the rules that moved them.
     """
-    from advisor.errors import InputError, collect
+    from advisor.errors import collect
     from advisor.profile import load_profile
     from advisor.rules.impact import render_json, render_markdown, render_text, rules_impact
     from advisor.workspace import RulesChoice, load_rules, load_workspace
@@ -75,10 +75,9 @@ def impact(profiles: tuple[str, ...], baseline_dir: str | None, rules_dir: "Rule
     render = {"text": render_text, "markdown": render_markdown, "json": render_json}[fmt]
     text = render(result)
     if output:
-        target = Path(output)
-        if not target.parent.is_dir():
-            raise InputError.single(output, f"folder {target.parent} does not exist")
-        target.write_text(text, encoding="utf-8")
+        from advisor.report.output import write_output
+
+        write_output(output, text.encode("utf-8"))
     else:
         click.echo(text, nl=False)
     if exit_code and result.changed:

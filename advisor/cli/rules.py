@@ -138,20 +138,11 @@ def test_rules(rules_dir: "RulesChoice | None", catalog_dir: str | None, only: s
                  f"rule{'' if len(gaps) == 1 else 's'} without a firing and a silent case "
                  f"({tested} rule{'' if tested == 1 else 's'})")
     if junit:
+        from advisor.report.output import write_output
         from advisor.rules.junit import junit_xml
 
-        _write(junit, junit_xml(ws.ruleset, results, gaps))
+        write_output(junit, junit_xml(ws.ruleset, results, gaps))
     return "\n".join(lines) + "\n", failed == 0 and not gaps
-
-
-def _write(path: str, data: bytes) -> None:
-    target = Path(path)
-    if not target.parent.is_dir():
-        raise InputError.single(path, f"folder {target.parent} does not exist")
-    try:
-        target.write_bytes(data)
-    except OSError as exc:
-        raise InputError.single(path, f"cannot write: {exc.strerror or exc}") from None
 
 
 @click.group()
@@ -159,12 +150,12 @@ def rules() -> None:
     """List, explain, test, export and document the rule library."""
 
 
-@rules.command("list")
+@rules.command("list", short_help="List the rules, grouped by rule file.")
 @rules_option
 @catalog_option
 @click.option("--regime", default=None, help="Only rules whose regime contains this text.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+              show_default=True, help="Text for reading, JSON for scripts.")
 @guarded
 def rules_list(rules_dir: "RulesChoice | None", catalog_dir: str | None, regime: str | None,
                fmt: str) -> None:
@@ -172,7 +163,7 @@ def rules_list(rules_dir: "RulesChoice | None", catalog_dir: str | None, regime:
     click.echo(list_rules(rules_dir, catalog_dir, regime, fmt), nl=False)
 
 
-@rules.command("explain")
+@rules.command("explain", short_help="Show one rule in full.")
 @click.argument("rule_id")
 @rules_option
 @catalog_option
@@ -185,7 +176,7 @@ def rules_explain(rule_id: str, rules_dir: "RulesChoice | None", catalog_dir: st
     click.echo(explain_rule(rule_id, rules_dir, catalog_dir), nl=False)
 
 
-@rules.command("why")
+@rules.command("why", short_help="Explain why a rule fires or not for a profile.")
 @click.argument("rule_id")
 @click.argument("profile", type=click.Path())
 @rules_option
@@ -212,7 +203,7 @@ def rules_why(rule_id: str, profile: str, rules_dir: "RulesChoice | None",
     click.echo(why(rule, loaded.profile, ws.options, ws.jurisdictions, on).text, nl=False)
 
 
-@rules.command("test")
+@rules.command("test", short_help="Run the rules' own test cases.")
 @click.argument("directory", required=False, type=click.Path())
 @rules_option
 @catalog_option
@@ -240,7 +231,7 @@ def rules_test(directory: str | None, rules_dir: "RulesChoice | None", catalog_d
         sys.exit(EXIT_NONE_USABLE)
 
 
-@rules.command("export")
+@rules.command("export", short_help="Copy the bundled rules out, to edit them.")
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.argument("files", nargs=-1)
 @click.option("--force", is_flag=True, help="Overwrite files that are already there.")
@@ -260,7 +251,7 @@ def rules_export(directory: str, files: tuple[str, ...], force: bool) -> None:
                f"{directory}', then 'advisor evaluate PROFILE --rules {directory}'", err=True)
 
 
-@rules.command("docs")
+@rules.command("docs", short_help="Print the Markdown reference of all rules.")
 @rules_option
 @catalog_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,

@@ -7,7 +7,7 @@ import click
 from advisor.cli.common import catalog_option, guarded
 
 
-@click.command()
+@click.command(short_help="Print the JSON Schema of a profile or a decision.")
 @click.argument("which", type=click.Choice(["profile", "decision"]))
 @catalog_option
 @guarded

@@ -79,7 +79,7 @@ def _fmt_text_workload(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-@click.command("size")
+@click.command("size", short_help="Size the GPUs a model or a workload needs.")
 @click.argument("profile", required=False, type=click.Path(dir_okay=False))
 @click.option("--model", "model_id", help="Model id from catalog/models.yaml (e.g. llama-3.1-70b).")
 @click.option("--gpu", "gpu_ids", multiple=True, help="GPU id from catalog/gpus.yaml; repeat to compare (profile form).")
@@ -88,10 +88,11 @@ def _fmt_text_workload(r: dict[str, Any]) -> str:
 @click.option("--kv-precision", default="auto", show_default=True, help="KV-cache precision: bf16, fp8 or auto.")
 @click.option("--input-tokens", type=int, help="Mean input (prompt) tokens per request.")
 @click.option("--output-tokens", type=int, help="Mean output tokens per request.")
-@click.option("--ttft-ms", type=float, help="p99 time-to-first-token target (optional).")
-@click.option("--tpot-ms", type=float, help="p99 time-per-output-token target (optional).")
+@click.option("--ttft-ms", type=float, help="p99 time-to-first-token target in ms, as workload.latency.ttft_ms (optional).")
+@click.option("--tpot-ms", type=float, help="p99 time-per-output-token target in ms, as workload.latency.tpot_ms (optional).")
 @click.option("--ha", is_flag=True, help="Add one spare instance (N+1) to the profile form.")
-@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text", show_default=True,
+              help="Text for reading, JSON for scripts.")
 @click.option("--catalog", "catalog_dir", type=click.Path(file_okay=False),
               help="Directory whose catalog YAML files override the bundled ones.")
 def size(profile: str | None, model_id: str | None, gpu_ids: tuple[str, ...], count: int | None, precision: str,

@@ -161,7 +161,7 @@ def validate_paths(paths: list[str], rules_dir: "RulesChoice | None",
     return problems, checked
 
 
-@click.command()
+@click.command(short_help="Check profiles, rule files and catalogs.")
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @rules_option
 @catalog_option

@@ -117,8 +117,8 @@ class AI(_Strict):
 
 
 class Latency(_Strict):
-    ttft_ms: float = Field(default=2000, gt=0, description="p95 time to first token, ms")
-    tpot_ms: float = Field(default=100, gt=0, description="p95 time per output token, ms")
+    ttft_ms: float = Field(default=2000, gt=0, description="p99 time to first token, ms (the sizing meets it)")
+    tpot_ms: float = Field(default=100, gt=0, description="p99 time per output token, ms (the sizing meets it)")
 
 
 class Workload(_Strict):

@@ -50,6 +50,12 @@ def _check_file_target(output: str) -> Path:
     return target
 
 
+def write_output(output: str, data: bytes) -> None:
+    """Write one file given with -o (or --junit), atomically, with the same
+    checks as a briefing."""
+    _atomic_write(_check_file_target(output), data)
+
+
 def emit(decision: Decision, *, fmt: str, output: Optional[str], templates_dir: Path,
          catalog_dir: Path, page_size: str, neutral: bool, drawer: Any = None) -> None:
     from advisor.report import render
@@ -59,7 +65,7 @@ def emit(decision: Decision, *, fmt: str, output: Optional[str], templates_dir: 
         if prefetch is not None and hasattr(prefetch, "prefetch"):
             # start the SVG charts in the worker, then load WeasyPrint meanwhile
             prefetch.prefetch(render.chart_jobs_for(decision, catalog_dir, neutral=neutral))
-        import weasyprint  # noqa: F401
+        render.load_weasyprint()
 
     if fmt == "all":
         if not output:
@@ -117,4 +123,4 @@ def emit(decision: Decision, *, fmt: str, output: Optional[str], templates_dir: 
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    _atomic_write(_check_file_target(output), data)
+    write_output(output, data)

@@ -131,14 +131,30 @@ def render_html(decision: Decision, templates_dir: Optional[Path], catalog_dir: 
     return _render(directory, "report.html.j2", True, _locale(decision), b=b)
 
 
+#: How to install Pango, the system library WeasyPrint lays text out with.
+PANGO_INSTALL = ("install Pango: on Debian/Ubuntu 'sudo apt install libpango-1.0-0 "
+                 "libpangoft2-1.0-0', on macOS 'brew install pango', on Windows install MSYS2 "
+                 "and run 'pacman -S mingw-w64-x86_64-pango'")
+
+
+def load_weasyprint() -> Any:
+    """The weasyprint module; without it or without the Pango library it needs,
+    a usage error (exit 2) that says what to install, not a crash."""
+    try:
+        import weasyprint
+    except OSError as exc:  # the package is there, the system library is not
+        raise InputError.single("--format pdf", f"PDF output needs the Pango library, which "
+                                f"could not be loaded ({exc})", hint=PANGO_INSTALL) from None
+    except ImportError as exc:
+        raise InputError.single("--format pdf", f"PDF output needs WeasyPrint ({exc})",
+                                hint="pip install weasyprint; then " + PANGO_INSTALL) from None
+    return weasyprint
+
+
 def render_pdf(html: str, decision: Decision) -> bytes:
     """PDF from the HTML with WeasyPrint; its dates come from the evaluation date
     (the HTML's dcterms meta), so the same inputs give the same document."""
-    try:
-        import weasyprint
-    except (ImportError, OSError) as exc:  # missing package or system Pango
-        raise InputError.single("--format pdf", f"PDF output needs WeasyPrint: {exc}",
-                                hint="pip install 'advisor[pdf]' (and the Pango library)") from None
+    weasyprint = load_weasyprint()
     import calendar
     import os
 
