@@ -7,9 +7,9 @@ what JSON serialises and what every template reads.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal, Optional
+from typing import Any, ClassVar, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from advisor import __version__
 from advisor.engine import reference
@@ -26,6 +26,19 @@ Fired = tuple[str, int, str]
 class _Out(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="forbid")
 
+    #: fields left out of the JSON while they are None: what only an evidence
+    #: file adds, so decisions made without one read as before
+    _omit_when_none: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _omit(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            for name in self._omit_when_none:
+                if data.get(name, 0) is None:
+                    del data[name]
+        return data
+
 
 class CitationOut(_Out):
     ref: str
@@ -38,7 +51,20 @@ class MatchOut(_Out):
     actual: Any = Field(description="The profile's value for that field")
 
 
+class WaiverOut(_Out):
+    """A finding's waiver, from the evidence file: the finding stays, marked."""
+
+    justification: str
+    approver: str
+    expires: dt.date
+    reference: str
+    accept_exclusion: bool = False
+    source: str = Field(description="Evidence file and line of the waiver")
+
+
 class Finding(_Out):
+    _omit_when_none = ("waived",)
+
     rule_id: str
     effect: Literal["exclude", "conditional", "warn"]
     title: str
@@ -51,6 +77,9 @@ class Finding(_Out):
     note: Optional[str] = Field(default=None, description="Where the legal position is moving")
     source: str = Field(description="Rule file and line, e.g. rules/gdpr.yaml:12")
     matched: list[MatchOut]
+    waived: Optional[WaiverOut] = Field(
+        default=None, description="Set when an evidence file waives this finding for this "
+                                  "option; a waived finding does not count towards the status")
 
 
 class OptionResult(_Out):
@@ -64,13 +93,27 @@ class OptionResult(_Out):
     findings: list[Finding]
 
 
+class InPlaceOut(_Out):
+    """A control already in place, from the evidence file."""
+
+    evidence: str
+    owner: str
+    date: dt.date
+    reference: Optional[str] = None
+    source: str = Field(description="Evidence file and line")
+
+
 class ControlOut(_Out):
+    _omit_when_none = ("in_place",)
+
     id: str
     title: str
     description: str
     evidence: str
     rules: list[str]
     options: list[str] = Field(description="Non-excluded options that need this control")
+    in_place: Optional[InPlaceOut] = Field(
+        default=None, description="Set when the evidence file records the control in place")
 
 
 class UpcomingObligation(_Out):
@@ -95,7 +138,29 @@ class RulesetRef(_Out):
     source: str
 
 
+class ExpiredWaiver(_Out):
+    rule_id: str
+    options: list[str]
+    expired_on: dt.date
+    reference: str
+    source: str
+
+
+class EvidenceOut(_Out):
+    """What the evidence file (``--evidence``) changed, and what it could not use."""
+
+    source: str
+    sha256: str
+    controls_in_place: list[str] = Field(description="Controls recorded in place and needed")
+    waived: list[str] = Field(description="'RULE-ID on option' for every finding waived")
+    expired_waivers: list[ExpiredWaiver] = Field(
+        description="Waivers past their expiry date: they no longer apply")
+    unused: list[str] = Field(description="Entries that matched nothing in this decision")
+
+
 class Decision(_Out):
+    _omit_when_none = ("evidence",)
+
     schema_version: Literal[1] = DECISION_SCHEMA_VERSION
     advisor_version: str = __version__
     evaluated_on: dt.date
@@ -107,6 +172,8 @@ class Decision(_Out):
     recommendation: Optional[dict[str, Any]] = None
     costing: Optional[dict[str, Any]] = Field(
         default=None, description="Cost method, inputs, sources and options that could not be costed")
+    evidence: Optional[EvidenceOut] = Field(
+        default=None, description="Controls in place and waivers applied from --evidence")
 
     def option(self, option_id: str) -> OptionResult:
         for o in self.options:
@@ -216,17 +283,7 @@ def evaluate(profile: Profile, ruleset: RuleSet, options: OptionCatalog,
         findings = sorted(per_option[option.id],
                           key=lambda f: (EFFECTS.index(f.effect), reach[(f.rule_id, f.effect)],
                                          order[f.rule_id]))
-        status: Status = "viable"
-        reason = "No rule restricts this option for this profile."
-        if findings and findings[0].effect == "exclude":
-            status, reason = "excluded", findings[0].reason or findings[0].title
-        elif findings and findings[0].effect == "conditional":
-            n = sum(1 for f in findings if f.effect == "conditional")
-            status = "conditional"
-            reason = (f"Viable with the controls of {n} rule{'s' if n > 1 else ''}, "
-                      f"notably: {findings[0].title}")
-        elif findings:
-            reason = f"Viable; {len(findings)} warning{'s' if len(findings) > 1 else ''} to note."
+        status, reason = option_status(findings)
         results.append(OptionResult(id=option.id, name=option.name, kind=option.kind,
                                     status=status, reason=reason, findings=findings))
 
@@ -237,20 +294,43 @@ def evaluate(profile: Profile, ruleset: RuleSet, options: OptionCatalog,
                            in_force=sum(1 for r in ruleset.rules if r.in_force(on)),
                            source=rules_display_dir),
         options=results,
-        controls=_consolidate_controls(results, ruleset),
+        controls=consolidate_controls(results, ruleset),
         upcoming_obligations=sorted(upcoming.values(),
                                     key=lambda u: (u.effective_from, u.rule_id)),
     )
 
 
-def _consolidate_controls(results: list[OptionResult], ruleset: RuleSet) -> list[ControlOut]:
-    """Every control some usable option needs, once, with the rules and options."""
+def option_status(findings: list[Finding]) -> tuple[Status, str]:
+    """An option's status and its one-line reason, from its findings (most
+    severe first); waived findings do not count."""
+    waived = sum(1 for f in findings if f.waived is not None)
+    findings = [f for f in findings if f.waived is None]
+    note = f" ({waived} finding{'s' if waived > 1 else ''} waived)" if waived else ""
+    if findings and findings[0].effect == "exclude":
+        return "excluded", (findings[0].reason or findings[0].title) + note
+    if findings and findings[0].effect == "conditional":
+        n = sum(1 for f in findings if f.effect == "conditional")
+        return "conditional", (f"Viable with the controls of {n} rule{'s' if n > 1 else ''}, "
+                               f"notably: {findings[0].title}{note}")
+    if findings:
+        return "viable", (f"Viable; {len(findings)} warning{'s' if len(findings) > 1 else ''} "
+                          f"to note{note}.")
+    if waived:
+        return "viable", f"Viable: every finding is waived{note}."
+    return "viable", "No rule restricts this option for this profile."
+
+
+def consolidate_controls(results: list[OptionResult], ruleset: RuleSet) -> list[ControlOut]:
+    """Every control some usable option needs, once, with the rules and options
+    (a waived finding's controls are not needed)."""
     rules_of: dict[str, list[str]] = {}
     options_of: dict[str, list[str]] = {}
     for res in results:
         if res.status == "excluded":
             continue
         for f in res.findings:
+            if f.waived is not None:
+                continue
             for cid in f.controls:
                 rules_of.setdefault(cid, [])
                 if f.rule_id not in rules_of[cid]:

@@ -37,6 +37,10 @@ if TYPE_CHECKING:
               help="Compare the options without naming a recommended one.")
 @click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD",
               help="Evaluate the law as in force on this date (default: today).")
+@click.option("--evidence", "evidence_file", type=click.Path(dir_okay=False), default=None,
+              metavar="FILE",
+              help="Evidence file: controls already in place (checked off in the briefing) "
+                   "and waivers of findings (shown, with approver and expiry).")
 @click.option("--engine", type=click.Choice(["durable", "reference"]), default="durable",
               hidden=True, help="Rule engine (reference = the pure-Python evaluator).")
 @click.option("--seed", type=int, default=None,
@@ -44,8 +48,8 @@ if TYPE_CHECKING:
 @guarded
 def evaluate(profile: str, rules_dir: "RulesChoice | None", catalog_dir: str | None,
              templates_dir: str | None, fmt: str | None, output: str | None,
-             page_size: str | None, neutral: bool, as_of: str | None, engine: str,
-             seed: int | None) -> None:
+             page_size: str | None, neutral: bool, as_of: str | None,
+             evidence_file: str | None, engine: str, seed: int | None) -> None:
     """Evaluate PROFILE and print the advisory briefing.
 
     On a terminal, a short coloured summary is printed (statuses, the
@@ -64,7 +68,7 @@ def evaluate(profile: str, rules_dir: "RulesChoice | None", catalog_dir: str | N
         worker = ChartWorker()
     try:
         _evaluate(profile, rules_dir, catalog_dir, templates_dir, fmt, output, page_size,
-                  neutral, on, engine, seed, worker)
+                  neutral, on, evidence_file, engine, seed, worker)
     finally:
         if worker is not None:
             worker.close()
@@ -72,7 +76,8 @@ def evaluate(profile: str, rules_dir: "RulesChoice | None", catalog_dir: str | N
 
 def _evaluate(profile: str, rules_dir: "RulesChoice | None", catalog_dir: str | None,
               templates_dir: str | None, fmt: str, output: str | None, page_size: str | None,
-              neutral: bool, on: dt.date, engine: str, seed: int | None, worker: Any) -> None:
+              neutral: bool, on: dt.date, evidence_file: str | None, engine: str,
+              seed: int | None, worker: Any) -> None:
     from advisor.catalog.costdata import load_catalog
     from advisor.decision import evaluate as run
     from advisor.profile import load_profile
@@ -83,6 +88,11 @@ def _evaluate(profile: str, rules_dir: "RulesChoice | None", catalog_dir: str | 
     decision = run(loaded.profile, ws.ruleset, ws.options, ws.jurisdictions, on=on,
                    profile_sha256=loaded.sha256, engine=engine,
                    rules_display_dir=ws.rules_display)
+    if evidence_file:
+        from advisor.evidence import apply_evidence, load_evidence
+
+        decision = apply_evidence(decision, load_evidence(evidence_file, ws.ruleset, ws.options),
+                                  ws.ruleset)
     if decision.any_usable:
         from advisor.costing import load_cost_catalog, rank_decision
 

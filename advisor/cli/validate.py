@@ -3,7 +3,8 @@ catalog files or folders, collecting every problem rather than stopping at
 the first.
 
 What a file is comes from its name and content: ``schema_version`` makes a
-profile, ``rules`` a rule file, ``controls`` a controls file; the catalog's
+profile, ``rules`` a rule file, ``controls`` a controls file, ``waivers`` or
+``controls_in_place`` an evidence file; the catalog's
 file names (options.yaml, opex.yaml, ...) make catalog files. A folder with a
 ``controls.yaml`` or only rule files is a rules folder (checked as an overlay
 on the bundled library, or on --rules-only); a folder with ``options.yaml`` or
@@ -63,6 +64,8 @@ def file_kind(path: Path) -> str:
         return "rule file"
     if isinstance(data, dict) and "controls" in data:
         return "controls file"
+    if isinstance(data, dict) and ("controls_in_place" in data or "waivers" in data):
+        return "evidence file"
     return "unknown"
 
 
@@ -125,6 +128,13 @@ def _check_one(path: Path, kind: str, rules_dir: "RulesChoice | None",
         _in_scratch(path, path.name, [], _check_catalog)
     elif kind == "controls file":
         load_controls(path)
+    elif kind == "evidence file":
+        # checked against the rule library it will be used with (--rules, or the bundled one)
+        from advisor.evidence import load_evidence
+        from advisor.workspace import load_workspace
+
+        ws = load_workspace(rules_dir, catalog_dir)
+        load_evidence(path, ws.ruleset, ws.options)
     elif kind == "rule file":
         # a rule file is checked as an overlay of one file, with the controls
         # and test profile of its own folder (or of a --rules overlay) if any
@@ -134,7 +144,8 @@ def _check_one(path: Path, kind: str, rules_dir: "RulesChoice | None",
         _in_scratch(path, path.name, [p for p in own if p != path],
                     lambda d: load_ruleset(d, load_options(catalog), base=base))
     else:
-        raise InputError.single(str(path), "not a profile, rule file, controls file or catalog file",
+        raise InputError.single(str(path), "not a profile, rule file, controls file, evidence "
+                                           "file or catalog file",
                                 hint="a profile starts with 'schema_version: 1', a rule file "
                                      "has 'rules:'")
 

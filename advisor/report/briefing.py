@@ -58,6 +58,7 @@ class ControlItem:
     title: str
     evidence: str
     rules: list[str]
+    in_place: Any = None  # InPlaceOut when the evidence file records it
 
 
 @dataclass
@@ -95,7 +96,7 @@ def _controls_of(option: OptionResult, decision: Decision) -> list[ControlItem]:
     by_id = {c.id: c for c in decision.controls}
     rules_of: dict[str, list[str]] = {}
     for f in option.findings:
-        if f.effect == "exclude":
+        if f.effect == "exclude" or f.waived is not None:
             continue
         for cid in f.controls:
             rules_of.setdefault(cid, []).append(f.rule_id)
@@ -103,7 +104,7 @@ def _controls_of(option: OptionResult, decision: Decision) -> list[ControlItem]:
     for cid, rules in rules_of.items():
         c = by_id.get(cid)
         if c is not None:
-            items.append(ControlItem(cid, c.title, c.evidence, sorted(set(rules))))
+            items.append(ControlItem(cid, c.title, c.evidence, sorted(set(rules)), c.in_place))
     return items
 
 
@@ -172,22 +173,22 @@ def build_briefing(decision: Decision, *, tradeoffs: Optional[Tradeoffs], neutra
     rec_id = (decision.recommendation or {}).get("option")
     if rec_id and not neutral:
         # the recommended option's controls, from its most specific findings down
-        ordered = [cid for f in decision.option(rec_id).findings if f.effect != "exclude"
-                   for cid in f.controls]
+        ordered = [cid for f in decision.option(rec_id).findings
+                   if f.effect != "exclude" and f.waived is None for cid in f.controls]
         chosen = [all_controls[c] for c in dict.fromkeys(ordered) if c in all_controls]
     else:
         chosen = sorted(all_controls.values(), key=lambda c: (-len(c.options), c.id))
-    key = [ControlItem(c.id, c.title, c.evidence, c.rules) for c in chosen[:6]]
+    key = [ControlItem(c.id, c.title, c.evidence, c.rules, c.in_place) for c in chosen[:6]]
     matrix = []
     for o in decision.options:
-        counts = {e: sum(1 for f in o.findings if f.effect == e)
+        counts = {e: sum(1 for f in o.findings if f.effect == e and f.waived is None)
                   for e in ("exclude", "conditional", "warn")}
         matrix.append(MatrixRow(o, o.findings[0] if o.findings else None, counts))
     details = [OptionDetail(
         o,
-        [f for f in o.findings if f.effect == "exclude"],
-        [f for f in o.findings if f.effect == "conditional"],
-        [f for f in o.findings if f.effect == "warn"],
+        [f for f in o.findings if f.effect == "exclude" and f.waived is None],
+        [f for f in o.findings if f.effect == "conditional" and f.waived is None],
+        [f for f in o.findings if f.effect == "warn" and f.waived is None],
         _controls_of(o, decision),
         tradeoffs.options.get(o.id) if tradeoffs else None) for o in decision.options]
     rows = []

@@ -99,7 +99,18 @@ def render_summary(decision: Decision, file: IO[str], *, neutral: bool = False,
         console.print(f"Controls to put in place ({len(b.key_controls)} of {total} shown):",
                       style="bold yellow")
         for c in b.key_controls:
-            item(f"- {c.title} ({c.id})")
+            item(f"- {c.title} ({c.id})" + (" [in place]" if c.in_place else ""),
+                 style="green" if c.in_place else "")
+    ev = decision.evidence
+    if ev is not None:
+        console.print()
+        console.print(f"Evidence ({ev.source}): {len(ev.controls_in_place)} controls in place, "
+                      f"{len(ev.waived)} findings waived", style="bold")
+        for w in ev.expired_waivers:
+            item(f"expired on {w.expired_on}, no longer applied: waiver of {w.rule_id} "
+                 f"({w.reference})", style="bold red")
+        for entry in ev.unused:
+            item(f"matched nothing: {entry}", style="yellow")
     if decision.upcoming_obligations:
         console.print()
         console.print("Coming into force within the horizon:", style="bold")

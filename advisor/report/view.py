@@ -51,15 +51,19 @@ def _fmt_actual(value: Any) -> str:
 def build_view(decision: Decision) -> ReportView:
     applied: dict[str, AppliedRule] = {}
     warnings = []
+    waived = []
     for opt in decision.options:
         for f in opt.findings:
             item = applied.setdefault(f.rule_id, AppliedRule(f))
             item.effects[opt.id] = f.effect
-            if f.effect == "warn":
+            if f.waived is not None:
+                waived.append((opt, f))
+            elif f.effect == "warn":
                 warnings.append((opt, f))
     by_status = {s: [o for o in decision.options if o.status == s]
                  for s in ("viable", "conditional", "excluded")}
-    option_controls = {o.id: list(dict.fromkeys(c for f in o.findings if f.effect != "exclude"
+    option_controls = {o.id: list(dict.fromkeys(c for f in o.findings
+                                                if f.effect != "exclude" and f.waived is None
                                                 for c in f.controls))
                        for o in decision.options}
     return ReportView(
@@ -71,7 +75,8 @@ def build_view(decision: Decision) -> ReportView:
         applied=sorted(applied.values(), key=lambda a: (a.finding.regime, a.finding.rule_id)),
         warnings=warnings,
         option_names={o.id: o.name for o in decision.options},
-        extra={"option_controls": option_controls, "costs": build_cost_view(decision)},
+        extra={"option_controls": option_controls, "costs": build_cost_view(decision),
+               "waived": waived},
     )
 
 
