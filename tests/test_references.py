@@ -147,5 +147,8 @@ def test_schema_command_prints_the_strict_schema(runner) -> None:  # type: ignor
     schema = json.loads(r.output)
     assert "FR" in schema["$defs"]["CountryCode"]["anyOf"][0]["enum"]
     assert "llama-3.1-70b" in schema["$defs"]["Workload"]["properties"]["model"]["enum"]
+    assert schema["$id"] == "urn:advisor:schema:profile:1"
+    assert json.loads(runner.invoke(main, ["schema", "decision"]).output)["$id"] == \
+        "urn:advisor:schema:decision:1"
     test_profile = load_file(default_rules_dir() / "test-profile.yaml", what="profile").data
     jsonschema.validate(test_profile, schema)

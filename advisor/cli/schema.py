@@ -30,4 +30,5 @@ def schema(which: str, catalog_dir: str | None) -> None:
 
         data = Decision.model_json_schema()
         data["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        data["$id"] = "urn:advisor:schema:decision:1"
     click.echo(json.dumps(data, indent=2, sort_keys=True))

@@ -22,6 +22,9 @@ from advisor.countries import BLOCS
 if TYPE_CHECKING:
     from advisor.catalog.costdata import Catalog
 
+#: The schema's identifier (a URN: it names the contract, it is not fetched).
+PROFILE_SCHEMA_ID = "urn:advisor:schema:profile:1"
+
 #: (model, field) -> what the field holds; every profile field that the
 #: validators check as an ISO 3166 code is listed here.
 COUNTRY_FIELDS: dict[tuple[str, str], str] = {
@@ -105,4 +108,5 @@ def profile_json_schema(catalog: "Catalog | None" = None) -> dict[str, Any]:
         _enum(schema, "Workload", "api_model", list(offers) + [o.model for o in offers.values()])
         _enum(schema, "Finance", "currency", list(catalog.fx.rates_per_eur))
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = PROFILE_SCHEMA_ID
     return schema
