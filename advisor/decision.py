@@ -350,5 +350,5 @@ def consolidate_controls(results: list[OptionResult], ruleset: RuleSet) -> list[
 # validators from the cache (advisor.cache): building them is most of a cold start
 from advisor.cache import prepare_models  # noqa: E402
 
-prepare_models([CitationOut, MatchOut, Finding, OptionResult, ControlOut, UpcomingObligation,
-                ProfileRef, RulesetRef, Decision])
+prepare_models([CitationOut, MatchOut, WaiverOut, Finding, OptionResult, InPlaceOut, ControlOut,
+                UpcomingObligation, ProfileRef, RulesetRef, ExpiredWaiver, EvidenceOut, Decision])
