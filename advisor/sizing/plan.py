@@ -19,20 +19,22 @@ from typing import Any, Iterator
 
 from advisor.errors import InputError, did_you_mean, one_of
 from advisor.catalog.costdata import PRECISIONS, Catalog, GpuSpec, ModelSpec, StackEfficiency
-from advisor.sizing.cache import memo
+from advisor.sizing.cache import memo, parameters
 from advisor.sizing.memory import GIB, kv_bytes_per_token
 from advisor.sizing.throughput import (Instance, Operating, Params, Speculation, best_operating_point,
                                        make_instance)
 
 _TP_CHOICES = (1, 2, 4, 8, 16, 32, 64)
 _MAX_PP = 16
-#: Expert-parallel degrees tried for mixture-of-experts models (GPUs per instance).
-_EP_CHOICES = (2, 4, 8, 16, 32, 64, 72, 128, 144, 256)
+#: Expert-parallel degrees tried for mixture-of-experts models (GPUs per instance), plus one and two
+#: scale-up domains on rack-scale systems (72 and 144 on NVL72).
+_EP_CHOICES = (2, 4, 8, 16, 32, 64, 128, 256)
 #: Scale-up bandwidth (GB/s per GPU) below which expert parallelism is not considered (PCIe Gen5 x16: 64).
 _EP_MIN_FABRIC_GBS = 100.0
 #: Parameters whose provenance a sizing result lists (the ones that move the answer).
-_CITED_PARAMETERS = ("gpu_memory_utilization", "runtime_reserve_gib", "mbu", "mfu_prefill", "mfu_decode",
-                     "step_overhead_us_per_layer", "tpot_p99_factor", "max_batch", "moe_expert_us")
+_CITED_PARAMETERS = ("gpu_memory_utilization", "runtime_reserve_gib", "mbu", "mbu_kv", "mfu_prefill", "mfu_decode",
+                     "step_overhead_us_per_layer", "seq_overhead_us", "tpot_p99_factor", "max_batch",
+                     "moe_expert_us", "moe_token_passes")
 
 
 def _cli_error(message: str, hint: str | None = None) -> InputError:
@@ -97,7 +99,9 @@ def layouts(model: ModelSpec, gpu: GpuSpec, max_gpus: int) -> Iterator[tuple[int
         for pp in range(2, min(_MAX_PP, max_gpus // widest) + 1):
             yield widest, pp, 1
     if model.moe is not None and gpu.scaleup_bw_gbs >= _EP_MIN_FABRIC_GBS:
-        for ep in _EP_CHOICES:
+        domain = gpu.scaleup_domain
+        choices = sorted(set(_EP_CHOICES) | ({domain, 2 * domain} if domain > 8 else set()))
+        for ep in choices:
             if ep <= max_gpus and ep <= model.moe.experts:
                 yield 1, 1, ep
 
@@ -158,6 +162,21 @@ def _instances(catalog: Catalog, model: ModelSpec, gpu: GpuSpec, precision: str,
     return out
 
 
+_NONE = object()
+
+
+def _point(catalog: Catalog, inst: Instance, isl: float, osl: float, ttft_s: float | None, tpot_s: float | None,
+           load_factor: float, cached_share: float) -> Operating | None:
+    """The best operating point of one (memoised) instance, memoised per token shape and targets."""
+    store = memo(catalog)
+    key = ("point", id(inst), isl, osl, ttft_s, tpot_s, load_factor, cached_share)
+    found = store.get(key, _NONE)
+    if found is _NONE:
+        found = store[key] = best_operating_point(inst, isl, osl, ttft_s=ttft_s, tpot_s=tpot_s,
+                                                  load_factor=load_factor, cached_share=cached_share)
+    return found  # type: ignore[return-value]
+
+
 def operating_points(catalog: Catalog, model: ModelSpec, gpu: GpuSpec, precision: str, kv_precision: str,
                      max_gpus: int, isl: float, osl: float, params: Params, ttft_s: float | None = None,
                      tpot_s: float | None = None, load_factor: float = 1.0, efficiency: float | None = None,
@@ -210,9 +229,17 @@ def _operating_report(op: Operating | None) -> dict[str, Any] | None:
 
 
 def _citations(catalog: Catalog, model_id: str, gpu_id: str) -> list[dict[str, str]]:
-    cites = [catalog.model(model_id).cite(model_id, "model"), catalog.gpu(gpu_id).cite(gpu_id, "gpu")]
-    cites += [catalog.sizing[name].cite(name, "sizing_parameter") for name in _CITED_PARAMETERS]
-    return cites
+    store = memo(catalog)
+    key = ("citations", model_id, gpu_id)
+    cites = store.get(key)
+    if cites is None:
+        cites = [catalog.model(model_id).cite(model_id, "model"), catalog.gpu(gpu_id).cite(gpu_id, "gpu")]
+        cites += [catalog.sizing[name].cite(name, "sizing_parameter") for name in _CITED_PARAMETERS]
+        found = stack_of(catalog, gpu_id)
+        if found:
+            cites.append(found[1].cite(found[0], "sizing_stack"))
+        store[key] = cites
+    return [dict(c) for c in cites]
 
 
 def _assumptions(inst: Instance) -> list[str]:
@@ -472,7 +499,7 @@ def plan_capacity(catalog: Catalog, model_id: str, gpu_id: str, *, peak_requests
     precisions = precision_candidates(catalog, model_id, gpu, precision)
     _check_tokens(model_id, model, input_tokens, output_tokens)
     params = params or default_params(catalog)
-    rho = catalog.parameter("target_utilisation")
+    rho = parameters(catalog)["target_utilisation"]
     max_gpus = gpu.scaleup_domain * _MAX_PP
     cached = _cached_share(catalog, cached_input_share)
     ttft_s, tpot_s = (ttft_ms / 1e3 if ttft_ms else None), (tpot_ms / 1e3 if tpot_ms else None)
@@ -480,18 +507,26 @@ def plan_capacity(catalog: Catalog, model_id: str, gpu_id: str, *, peak_requests
 
     best: tuple[tuple[Any, ...], Instance, Operating, int] | None = None
     considered: dict[tuple[str, str], int | None] = {}
+    spare = 1 if ha else 0
     for prec in precisions:
         kv = resolve_kv_precision(gpu, prec, kv_precision)
         quality = _quality(catalog, model_id, prec)
         tried: list[Speculation | None] = [None]
         for spec in tried:
-            points = operating_points(catalog, model, gpu, prec, kv, max_gpus, input_tokens, output_tokens,
-                                      params, ttft_s=ttft_s, tpot_s=tpot_s, load_factor=params.server_load_factor,
-                                      speculation=spec, cached_share=cached[0])
             label = (prec, spec.method if spec else "")
-            for inst, op in points:
+            points: list[tuple[Instance, Operating]] = []
+            label_best: int | None = None
+            layouts_ = _instances(catalog, model, gpu, prec, kv, max_gpus, params, speculation=spec)
+            for inst in sorted(layouts_, key=lambda i: i.gpus):
+                if label_best is not None and inst.gpus * (1 + spare) > label_best:
+                    continue  # one instance of it already needs more GPUs than this choice's best
+                op = _point(catalog, inst, input_tokens, output_tokens, ttft_s, tpot_s, params.server_load_factor,
+                            cached[0])
+                if op is None:
+                    continue
+                points.append((inst, op))
                 rate = op.throughput / output_tokens
-                instances = max(1, math.ceil(peak_requests_per_s / (rate * rho) - 1e-9)) + (1 if ha else 0)
+                instances = max(1, math.ceil(peak_requests_per_s / (rate * rho) - 1e-9)) + spare
                 gpus = instances * inst.gpus
                 per_server = gpu.gpus_per_server
                 if inst.gpus <= per_server:
@@ -501,9 +536,9 @@ def plan_capacity(catalog: Catalog, model_id: str, gpu_id: str, *, peak_requests
                 key = (gpus, servers, quality, spec is not None)
                 if best is None or key < best[0]:
                     best = (key, inst, op, instances)
-                if considered.get(label) is None or gpus < considered[label]:  # type: ignore[operator]
-                    considered[label] = gpus
-            considered.setdefault(label, None)
+                if label_best is None or gpus < label_best:
+                    label_best = gpus
+            considered[label] = label_best
             # speculation only pays where the TPOT target binds the batch; the draft length is
             # chosen on the best plain layout, then tried on every layout
             if spec is None and specs and (not points or any(op.limited_by == "tpot" for _, op in points)):
