@@ -144,11 +144,13 @@ def _prune(folder: Path) -> None:
         p.unlink(missing_ok=True)
 
 
-def cached(kind: str, files: Iterable[Path], build: Callable[[], T], extra: str = "") -> T:
+def cached(kind: str, files: Iterable[Path], build: Callable[[], T], extra: str = "",
+           memory: bool = True) -> T:
     """``build()``'s result for these input files: from memory, from the cache
     folder, or built (and stored) now. ``build`` must depend on nothing but
     the files, advisor's code and ``extra``; exceptions it raises propagate
-    and nothing is stored."""
+    and nothing is stored. ``memory=False`` keeps it out of the in-process
+    store (for results the caller keeps itself)."""
     key = content_key(kind, files, extra)
     if key in _memory:
         _memory.move_to_end(key)
@@ -166,6 +168,8 @@ def cached(kind: str, files: Iterable[Path], build: Callable[[], T], extra: str 
                 _write(folder, key, value)
             except Exception:  # noqa: BLE001 - a cache that cannot be written is no cache
                 pass
+    if not memory:
+        return value
     _memory[key] = value
     while len(_memory) > KEEP_IN_MEMORY:
         _memory.popitem(last=False)

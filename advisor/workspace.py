@@ -11,6 +11,7 @@ from typing import Union
 
 from advisor.cache import cached, yaml_files
 from advisor.catalog.options import Jurisdictions, OptionCatalog, load_jurisdictions, load_options
+from advisor.engine.durable import CompiledRuleset, compile_ruleset, remember_compiled
 from advisor.resources import default_catalog_dir, default_rules_dir, default_templates_dir
 from advisor.rules.library import RuleSet, load_ruleset
 
@@ -55,17 +56,20 @@ def load_workspace(rules_dir: RulesArg = None,
                    templates_dir: str | Path | None = None) -> Workspace:
     catalog = Path(catalog_dir) if catalog_dir else default_catalog_dir()
 
-    def build() -> tuple[OptionCatalog, Jurisdictions, RuleSet, str]:
+    def build() -> tuple[OptionCatalog, Jurisdictions, RuleSet, str, CompiledRuleset]:
         options = load_options(catalog)
-        return (options, load_jurisdictions(catalog)) + load_rules(rules_dir, options)
+        ruleset, display = load_rules(rules_dir, options)
+        # the rules compiled for the engine are kept with them
+        return options, load_jurisdictions(catalog), ruleset, display, compile_ruleset(ruleset)
 
     # loaded once per content (advisor.cache): every YAML file of the rules
     # folders and of the catalog folders (each overlays the bundled one) is an input
     user_rules = None
     if rules_dir is not None:
         user_rules = Path(rules_dir.path if isinstance(rules_dir, RulesChoice) else rules_dir)
-    options, jurisdictions, ruleset, display = cached(
+    options, jurisdictions, ruleset, display, compiled = cached(
         "workspace", yaml_files(user_rules, default_rules_dir(), catalog, default_catalog_dir()),
         build, extra=f"{rules_dir!r}\0{catalog}")
+    remember_compiled(ruleset, compiled)
     return Workspace(options, jurisdictions, ruleset, display, catalog,
                      Path(templates_dir) if templates_dir else default_templates_dir())

@@ -260,6 +260,18 @@ def _free_queued() -> None:
             c.delete_ruleset(_TO_FREE.pop())
 
 
+#: compiled rulesets handed over by the loader (advisor.workspace keeps them in
+#: its cache with the RuleSet), by id of a live RuleSet
+_compiled_of: dict[int, CompiledRuleset] = {}
+
+
+def remember_compiled(ruleset: RuleSet, compiled: CompiledRuleset) -> None:
+    """Use ``compiled`` (``compile_ruleset(ruleset)``, e.g. from a cache) for ``ruleset``."""
+    if id(ruleset) not in _compiled_of:
+        _compiled_of[id(ruleset)] = compiled
+        weakref.finalize(ruleset, _compiled_of.pop, id(ruleset), None)
+
+
 class DurableEngine:
     """Evaluates a profile against a compiled ruleset in durable-rules.
 
@@ -288,7 +300,7 @@ class DurableEngine:
         engine = cls._by_ruleset.get(id(ruleset))
         if engine is not None:
             return engine
-        compiled = compile_ruleset(ruleset)
+        compiled = _compiled_of.get(id(ruleset)) or compile_ruleset(ruleset)
         engine = cls._by_content.get(compiled.name)
         if engine is None:
             engine = cls(compiled)
@@ -300,18 +312,27 @@ class DurableEngine:
         return engine
 
     def _register(self) -> None:
-        c = _engine()
+        """Create the durable rulesets of the condition stage; the selector
+        stage's are created when a selector match is not in the cache."""
         with _LOCK:
             _free_queued()
-            for stage in (self.compiled.conditions, self.compiled.selectors):
-                handles = self._handles.setdefault(stage.kind, [])
-                for chunk in stage.chunks:
-                    try:
-                        handles.append(c.create_ruleset(f"{chunk.name}_{next(_sids)}",
-                                                        json.dumps(chunk.definition)))
-                    except Exception as exc:  # the engine rejected what we compiled: a bug
-                        raise EvaluationError(
-                            f"durable-rules rejected the compiled ruleset: {exc}") from exc
+            self._handles_for(self.compiled.conditions)
+
+    def _handles_for(self, stage: CompiledStage) -> list[Any]:
+        """The durable rulesets of ``stage``, created on first use; hold ``_LOCK``."""
+        if stage.kind in self._handles:
+            return self._handles[stage.kind]
+        c = _engine()
+        handles: list[Any] = []
+        try:
+            for chunk in stage.chunks:
+                handles.append(c.create_ruleset(f"{chunk.name}_{next(_sids)}",
+                                                json.dumps(chunk.definition)))
+        except Exception as exc:  # the engine rejected what we compiled: a bug
+            self._handles[f"{stage.kind} (failed)"] = handles  # still freed with the engine
+            raise EvaluationError(f"durable-rules rejected the compiled ruleset: {exc}") from exc
+        self._handles[stage.kind] = handles
+        return handles
 
     def evaluate(self, facts: list[dict[str, Any]]) -> set[Fired]:
         """(rule id, effect entry, option id) for every effect that applies.
@@ -333,16 +354,25 @@ class DurableEngine:
             key = json.dumps(options, sort_keys=True)
             selected = self._selector_cache.get(key)
             if selected is None:
-                selected = self._match(self.compiled.selectors, options)
+                selected = self._selectors(options, key)
                 if len(self._selector_cache) >= SELECTOR_CACHE_SIZE:
                     del self._selector_cache[next(iter(self._selector_cache))]
                 self._selector_cache[key] = selected
         return {f for f in selected if f[0] in fired_rules}
 
+    def _selectors(self, options: list[dict[str, Any]], key: str) -> set[Fired]:
+        """Which effect entries select which options: they depend only on the
+        compiled library and the option facts, so a match the engine made
+        once is kept in advisor's cache folder; hold ``_LOCK``."""
+        from advisor.cache import cached
+
+        return cached("selectors", [], lambda: self._match(self.compiled.selectors, options),
+                      extra=f"{self.compiled.name}\0{key}", memory=False)
+
     def _match(self, stage: CompiledStage, facts: list[dict[str, Any]]) -> set[Fired]:
         facts = [{k: v for k, v in fact.items() if k in stage.keys} for fact in facts]
         collected: list[tuple[str, Any]] = []
-        for handle in self._handles[stage.kind]:
+        for handle in self._handles_for(stage):
             self._evaluate_chunk(handle, facts, collected)
         fired: set[Fired] = set()
         for rule_name, option_id in collected:
