@@ -191,3 +191,14 @@ def test_chart_worker_draws_the_same_charts_and_falls_back(workspace) -> None:  
         with pytest.raises(AttributeError):  # the worker reports, the in-process retry raises
             worker.draw(bad)
         assert worker.draw(jobs) == run_chart_jobs(jobs)  # still works, in-process
+
+
+@pytest.mark.parametrize("value", [0.5, 1e-05, 2.5e-07, 9e-05, 0.0001, 1e16, -3e20, 123456.789,
+                                   float("inf")])
+def test_json_is_what_pythons_json_module_writes(workspace, value: float) -> None:  # type: ignore[no-untyped-def]
+    """render_json uses a faster encoder; its bytes are json.dumps's, for every
+    float form (1e-05 is where the two encoders differ) and any text."""
+    d = decide(workspace).model_copy(update={"costing": {
+        "x": value, "list": [value, 1, "é \u2028 \x1f \" \\ 中"], "nested": {"y": [value]}}})
+    expected = json.dumps(d.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+    assert render.render_json(d) == expected
