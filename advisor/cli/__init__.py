@@ -20,6 +20,7 @@ from advisor.cli.common import (EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_NONE_USABLE,
                                 guarded)
 from advisor.cli.diff import diff
 from advisor.cli.evaluate import evaluate
+from advisor.cli.portfolio import portfolio
 from advisor.cli.impact import impact
 from advisor.cli.rules import rules
 from advisor.cli.schema import schema
@@ -39,6 +40,6 @@ def main() -> None:
     """
 
 
-for _command in (evaluate, validate, schema, rules, size, diff):
+for _command in (evaluate, portfolio, validate, schema, rules, size, diff):
     main.add_command(_command)
 rules.add_command(impact)

@@ -78,12 +78,15 @@ def _evaluate(profile: str, rules_dir: "RulesChoice | None", catalog_dir: str | 
               templates_dir: str | None, fmt: str, output: str | None, page_size: str | None,
               neutral: bool, on: dt.date, evidence_file: str | None, engine: str,
               seed: int | None, worker: Any) -> None:
-    from advisor.catalog.costdata import load_catalog
+    from advisor.costing import load_cost_catalog
     from advisor.decision import evaluate as run
     from advisor.profile import load_profile
     from advisor.workspace import load_workspace
 
-    loaded = load_profile(profile, catalog=load_catalog(catalog_dir))
+    # the whole catalog, from advisor's cache: the profile's references are
+    # checked against it and the costing reads it
+    costs = load_cost_catalog(catalog_dir)
+    loaded = load_profile(profile, catalog=costs)
     ws = load_workspace(rules_dir, catalog_dir, templates_dir)
     decision = run(loaded.profile, ws.ruleset, ws.options, ws.jurisdictions, on=on,
                    profile_sha256=loaded.sha256, engine=engine,
@@ -94,10 +97,10 @@ def _evaluate(profile: str, rules_dir: "RulesChoice | None", catalog_dir: str | 
         decision = apply_evidence(decision, load_evidence(evidence_file, ws.ruleset, ws.options),
                                   ws.ruleset)
     if decision.any_usable:
-        from advisor.costing import load_cost_catalog, rank_decision
+        from advisor.costing import rank_decision
 
         extra = {} if seed is None else {"seed": seed}
-        decision = rank_decision(decision, loaded.profile, load_cost_catalog(catalog_dir), ws.options,
+        decision = rank_decision(decision, loaded.profile, costs, ws.options,
                                  jurisdictions=ws.jurisdictions, **extra)
     if fmt == "summary":
         _summary(decision, output, neutral, profile)
