@@ -10,7 +10,6 @@ can never become markup.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any, Optional
 
@@ -20,9 +19,15 @@ from advisor.report.view import build_view, template_filters
 from advisor.resources import default_templates_dir
 
 
-#: a number that pydantic-core writes differently from Python's json module
-#: (Python writes 1e-05 and 1e+16; a pretty-printed number ends its line)
-_EXPONENT_FORM = re.compile(r"(?m)(?:: |^ *)-?(?:[0-9][0-9.]*[eE][+-]?[0-9]+|0\.0000[0-9]*),?$")
+def _exponent_float(value: Any) -> bool:
+    """Whether ``value`` holds a float Python writes in exponent form (1e-05,
+    1e+16), the one place pydantic-core's JSON differs from Python's."""
+    t = type(value)
+    if t is dict:
+        return any(map(_exponent_float, value.values()))
+    if t is list:
+        return any(map(_exponent_float, value))
+    return t is float and "e" in repr(value)
 
 
 def render_json(decision: Decision) -> str:
@@ -34,10 +39,9 @@ def render_json(decision: Decision) -> str:
     import pydantic_core
 
     data = decision.model_dump(mode="json")
-    text = pydantic_core.to_json(data, indent=2, inf_nan_mode="constants").decode("utf-8")
-    if _EXPONENT_FORM.search(text):
-        text = json.dumps(data, indent=2, ensure_ascii=False)
-    return text + "\n"
+    if _exponent_float(data):
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return pydantic_core.to_json(data, indent=2, inf_nan_mode="constants").decode("utf-8") + "\n"
 
 
 def _money_filter(locale: str) -> Any:
