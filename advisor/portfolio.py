@@ -29,7 +29,7 @@ from advisor.errors import AdvisorError
 EXIT_OK, EXIT_NONE_USABLE, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 DECISIONS = "decisions"
 SUMMARY_COLUMNS = ("profile", "decision", "exit", "organisation", "recommended",
-                   "recommended_status", "expected_npv", "currency", "viable", "conditional",
+                   "recommended_status", "npv", "currency", "viable", "conditional",
                    "excluded", "error")
 
 
@@ -108,7 +108,7 @@ def _evaluate(path: str, name: str) -> Outcome:
     tco = rec.get("tco") or {}
     row = {"organisation": decision.profile.name, "recommended": rec.get("option", ""),
            "recommended_status": rec.get("status", ""),
-           "expected_npv": str(tco.get("expected_npv", "")), "currency": rec.get("currency", ""),
+           "npv": str(tco.get("npv", "")), "currency": rec.get("currency", ""),
            **counts}
     code = EXIT_OK if decision.any_usable else EXIT_NONE_USABLE
     return Outcome(path, name, code, row, statuses)

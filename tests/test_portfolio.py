@@ -42,9 +42,10 @@ def test_portfolio_writes_decisions_and_summary(runner, profiles: Path, tmp_path
     assert [Path(r["profile"]).name for r in rows] == [
         "clinique-fr.yaml", "hr-emotion-prohibited.yaml", "law-firm-de.yaml", "zz-bad.yaml"]
     clinic, prohibited, _, bad = rows
-    assert clinic["exit"] == "0" and clinic["recommended"] and clinic["expected_npv"]
-    assert clinic["decision"] == "decisions/clinique-fr.json"
     decision = json.loads((out / "decisions" / "clinique-fr.json").read_text(encoding="utf-8"))
+    assert clinic["exit"] == "0" and clinic["recommended"]
+    assert clinic["npv"] == decision["recommendation"]["tco"]["npv"]
+    assert clinic["decision"] == "decisions/clinique-fr.json"
     assert clinic["recommended"] == decision["recommendation"]["option"]
     assert {o["id"]: o["status"] for o in decision["options"]} == \
         {k: clinic[k] for k in (o["id"] for o in decision["options"])}

@@ -34,7 +34,7 @@ def portfolio(profiles: tuple[str, ...], output: str, rules_dir: "RulesChoice | 
 
     Writes each profile's decision as JSON (the same as `advisor evaluate
     --format json`) and a summary with one row per profile: the recommended
-    option, its expected NPV, and every option's status. A profile that cannot
+    option, its NPV, and every option's status. A profile that cannot
     be evaluated is reported and the others go on. The exit code is the worst
     of the profiles': 0 each has a usable option, 1 some has none, 2 some
     profile is bad input, 3 some evaluation failed.
