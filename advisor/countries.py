@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 #: Pseudo-jurisdiction allowed where data subjects are described as a block.
-BLOCS = frozenset({"EEA"})
+BLOCS = frozenset({"EEA", "EU"})
 
 
 @lru_cache(maxsize=512)
@@ -37,7 +37,7 @@ def check_code(code: str, *, allow_subdivision: bool = True, allow_bloc: bool = 
         if is_subdivision(canonical):
             return canonical
         raise ValueError(f"'{code}' is not an ISO 3166-2 subdivision code (like US-CA)")
-    extra = " or 'EEA'" if allow_bloc else ""
+    extra = " or 'EEA' / 'EU'" if allow_bloc else ""
     raise ValueError(f"'{code}' is not an ISO 3166 code (expected two letters like FR{extra})")
 
 

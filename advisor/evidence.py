@@ -37,8 +37,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from advisor.catalog.options import OptionCatalog
 from advisor.decision import (Decision, EvidenceOut, ExpiredWaiver, InPlaceOut,
-                              WaiverOut, consolidate_controls, option_status)
+                              WaiverOut, consolidate_controls, option_status,
+                              share_obligations)
 from advisor.errors import InputError, Problem, did_you_mean, one_of
+from advisor.rules.library import EFFECTS
 from advisor.rules.library import RuleSet
 from advisor.schemacheck import validate_document
 from advisor.yamlload import Document, load_file
@@ -126,12 +128,16 @@ def apply_evidence(decision: Decision, evidence: Evidence, ruleset: RuleSet) -> 
     unused: list[str] = []
     waived: list[str] = []
     marks: dict[tuple[str, str], WaiverOut] = {}  # (rule id, option id) -> waiver
+    # every finding of each option, its own and the shared obligations: a waiver
+    # may lift a shared duty for some options only
+    full = {o.id: sorted(decision.findings_of(o.id), key=lambda f: EFFECTS.index(f.effect))
+            for o in decision.options}
     for i, w in enumerate(evidence.spec.waivers):
         rule_id = w.rule.upper()
         named = ["all"] if w.options == "all" else list(w.options)
         targets = [o.id for o in decision.options] if w.options == "all" else named
         hits = {o.id: f for o in decision.options if o.id in targets
-                for f in o.findings if f.rule_id == rule_id}
+                for f in full[o.id] if f.rule_id == rule_id}
         source = evidence.where("waivers", i)
         if w.expires < on:
             expired.append(ExpiredWaiver(rule_id=rule_id, options=named, expired_on=w.expires,
@@ -158,14 +164,15 @@ def apply_evidence(decision: Decision, evidence: Evidence, ruleset: RuleSet) -> 
     options = []
     for o in decision.options:
         findings = [f.model_copy(update={"waived": marks.get((f.rule_id, o.id))})
-                    for f in o.findings]
+                    for f in full[o.id]]
         # the findings that count first (in their order), the waived ones after
         findings = ([f for f in findings if f.waived is None]
                     + [f for f in findings if f.waived is not None])
         status, reason = option_status(findings)
         options.append(o.model_copy(update={"findings": findings, "status": status,
-                                            "reason": reason}))
-    controls = consolidate_controls(options, ruleset)
+                                            "reason": reason, "shared": []}))
+    options, obligations = share_obligations(options)
+    controls = consolidate_controls(options, ruleset, obligations)
     in_place: list[str] = []
     by_control = {c.control: (i, c) for i, c in enumerate(evidence.spec.controls_in_place)}
     marked = []
@@ -181,7 +188,7 @@ def apply_evidence(decision: Decision, evidence: Evidence, ruleset: RuleSet) -> 
                f"needs it in this decision"
                for cid, (i, _) in by_control.items() if cid not in in_place]
     return decision.model_copy(update={
-        "options": options, "controls": marked,
+        "options": options, "obligations": obligations, "controls": marked,
         "evidence": EvidenceOut(source=evidence.doc.file, sha256=evidence.sha256,
                                 controls_in_place=in_place, waived=waived,
                                 expired_waivers=expired, unused=unused)})

@@ -22,7 +22,7 @@ def decide(ws, name: str, on: dt.date = AS_OF, engine: str = "durable"):  # type
 def test_status_follows_the_most_severe_finding(workspace) -> None:  # type: ignore[no-untyped-def]
     d = decide(workspace, "clinique-fr.yaml")
     for opt in d.options:
-        effects = {f.effect for f in opt.findings}
+        effects = {f.effect for f in d.findings_of(opt.id)}
         expected = ("excluded" if "exclude" in effects else
                     "conditional" if "conditional" in effects else "viable")
         assert opt.status == expected, opt.id
@@ -61,10 +61,10 @@ def test_rules_not_yet_in_force_become_upcoming_obligations(workspace) -> None: 
     (up,) = [u for u in d.upcoming_obligations if u.rule_id == "AIA-HIGH-RISK-DEPLOYER"]
     assert up.effective_from == dt.date(2027, 12, 2)
     assert up.effects["consumer_api"] == "exclude" and up.effects["on_premise"] == "conditional"
-    assert all(f.rule_id != "AIA-HIGH-RISK-DEPLOYER" for o in d.options for f in o.findings)
+    assert all(f.rule_id != "AIA-HIGH-RISK-DEPLOYER" for o in d.options for f in d.findings_of(o.id))
     later = decide(workspace, "bank-de-dora.yaml", on=dt.date(2028, 1, 1))
     assert not later.upcoming_obligations
-    assert any(f.rule_id == "AIA-HIGH-RISK-DEPLOYER" for f in later.option("on_premise").findings)
+    assert any(f.rule_id == "AIA-HIGH-RISK-DEPLOYER" for f in later.findings_of("on_premise"))
 
 
 def test_upcoming_only_within_horizon(workspace) -> None:  # type: ignore[no-untyped-def]

@@ -95,8 +95,14 @@ def test_missing_required_sections(tmp_path: Path) -> None:
 
 
 def test_wrong_schema_version(tmp_path: Path) -> None:
+    msgs = errors_for(tmp_path, example_text().replace("schema_version: 1", "schema_version: 3"))
+    assert "unsupported schema_version 3" in msgs[0]
+
+
+def test_version_2_states_sovereignty_as_a_mapping(tmp_path: Path) -> None:
     msgs = errors_for(tmp_path, example_text().replace("schema_version: 1", "schema_version: 2"))
-    assert "unsupported schema_version 2" in msgs[0]
+    assert "schema_version 2 states sovereignty as a mapping" in msgs[0]
+    assert "advisor migrate" in msgs[0]
 
 
 def test_top_level_must_be_mapping(tmp_path: Path) -> None:

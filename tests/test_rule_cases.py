@@ -33,7 +33,12 @@ def test_every_rule_has_a_firing_and_a_silent_case() -> None:
 
 def test_every_rule_cites_an_official_url_and_explains_itself() -> None:
     for rule in _WS.ruleset.rules:
-        assert rule.spec.citations and all(c.url.startswith("https://") for c in rule.spec.citations)
+        assert rule.spec.citations
+        for c in rule.spec.citations:
+            # a source without a public text must be the organisation's own (its profile)
+            assert (c.url or "").startswith("https://") or "profile" in c.ref, (rule.id, c.ref)
+        laws = [c for c in rule.spec.citations if c.url]
+        assert laws or rule.regime == "Use-case needs" or rule.id.startswith("SOV-"), rule.id
         assert len(rule.spec.rationale.split()) >= 25, f"{rule.id}: rationale too short"
 
 

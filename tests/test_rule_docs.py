@@ -59,10 +59,11 @@ def _effects(tmp_path: Path, extra_option: dict, profile_fragment: dict, rule_id
             for (r, o), e in chosen.items() if r == rule_id}
 
 
-def _offer(option_id: str, **attrs) -> dict:  # type: ignore[no-untyped-def, type-arg]
+def _offer(option_id: str, location: dict | None = None, **attrs) -> dict:  # type: ignore[no-untyped-def, type-arg]
     base = yaml.safe_load((default_catalog_dir() / "options.yaml").read_text())
     enterprise = next(o for o in base["options"] if o["id"] == "enterprise_api")
     return {**enterprise, "id": option_id, "name": option_id,
+            "location": {**enterprise["location"], **(location or {})},
             "attributes": {**enterprise["attributes"], **attrs}}
 
 
@@ -77,8 +78,9 @@ def test_doj_rule_excludes_a_covered_person_offer(tmp_path: Path) -> None:
     assert got["enterprise_api"] == "conditional"
 
 
-def test_russian_provider_is_not_excluded_by_localisation(tmp_path: Path) -> None:
-    offer = _offer("ru_cloud_api", provider_parent_country="RU", us_controlled=False,
+def test_an_option_processing_in_russia_is_not_excluded_by_localisation(tmp_path: Path) -> None:
+    offer = _offer("ru_cloud_api", location={"processing": ["RU"], "exposure": ["RU"]},
+                   provider_parent_country="RU", us_controlled=False,
                    processing_region="in_region", support_access="in_region")
     got = _effects(tmp_path, offer, {
         "organisation": {"hq_country": "RU"},

@@ -237,6 +237,10 @@ class CloudOffer(Provenance):
     reserved_1y: float | None = Field(default=None, gt=0)
     reserved_3y: float | None = Field(default=None, gt=0)
     spot: float | None = Field(default=None, gt=0)
+    #: states whose law can compel the operator (default: provider_country)
+    legal_exposure: list[str] | None = None
+    #: accreditation schemes that cover this offer (catalog/jurisdictions.yaml schemes)
+    accreditations: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _some_price(self) -> "CloudOffer":
@@ -256,6 +260,11 @@ class ApiOffer(Provenance):
     output: float = Field(ge=0)
     residency: Literal["global", "eu", "us", "cn"]
     regional_uplift: float | None = Field(default=None, ge=0)
+    #: where prompts are processed (default from residency: eu = the EEA, us, cn; global = anywhere)
+    processing_countries: list[str] | None = None
+    #: states whose law can compel the operator (default: provider_country)
+    legal_exposure: list[str] | None = None
+    accreditations: list[str] = Field(default_factory=list)
 
 
 class ElectricityPrice(Provenance):

@@ -35,7 +35,8 @@ ContractTerm = Literal[
 Certification = Literal[
     "iso27001", "iso27017", "iso27018", "iso27701", "iso42001", "soc2_type2", "csa_star",
     "pci_dss", "hds", "c5_type2", "secnumcloud", "fedramp_moderate", "fedramp_high", "dod_il4",
-    "dod_il5", "dod_il6", "cjis", "ncsc_assessed",
+    "dod_il5", "dod_il6", "cjis", "ncsc_assessed", "ens_alto", "acn_qc", "irap_protected", "ismap",
+    "csap", "ksa_nca_ccc", "sg_mtcs_level3", "ca_cccs_medium", "uk_ncsc_principles",
 ]
 
 
@@ -74,6 +75,47 @@ class OptionAttributes(BaseModel):
         return None if v is None else check_code(v, allow_subdivision=False)
 
 
+class OptionLocation(BaseModel):
+    """Where an option of this kind processes data and whose law reaches its
+    operator, in words relative to the organisation, resolved per profile
+    (advisor.engine.facts): ``home`` (the organisation's country), ``home_region``
+    (the EEA for an EEA organisation, else home), ``customer`` (where the
+    organisation deploys, and the states whose law reaches the organisation
+    itself), ``global`` (anywhere), or ISO codes / group names."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    processing: list[str] = Field(min_length=1)
+    exposure: list[str] = Field(min_length=1)
+    #: accreditation schemes the kind holds by definition ('national' = the home
+    #: security authority's schemes, as for a government cloud)
+    accreditations: list[str] = Field(default_factory=list)
+    #: which catalog holds the offers that realise this option
+    offers: Literal["api", "cloud_gpu", "own", "composite"]
+
+    @field_validator("processing", "exposure")
+    @classmethod
+    def _places(cls, v: list[str]) -> list[str]:
+        out = []
+        for c in v:
+            if c in ("home", "home_region", "customer", "global"):
+                out.append(c)
+            else:
+                out.append(check_code(c, allow_subdivision=False, allow_bloc=True))
+        return out
+
+    @field_validator("accreditations")
+    @classmethod
+    def _schemes(cls, v: list[str]) -> list[str]:
+        from advisor.profile.vocabulary import ACCREDITATION_REQUEST
+
+        for c in v:
+            if c not in ACCREDITATION_REQUEST:
+                raise ValueError(f"unknown accreditation '{c}' (expected 'national' or one of: "
+                                 + ", ".join(ACCREDITATION_REQUEST[1:]) + ")")
+        return v
+
+
 class Option(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
@@ -82,6 +124,7 @@ class Option(BaseModel):
     kind: OptionKind
     description: str
     attributes: OptionAttributes
+    location: OptionLocation
     #: catalogued cloud providers whose GPU prices stand in for this option when
     #: it is costed (None: any provider whose control and region match)
     price_proxies: Optional[list[str]] = None
@@ -113,34 +156,5 @@ def load_options(catalog_dir: Path) -> OptionCatalog:
     return catalog
 
 
-class Jurisdictions(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
-
-    class Group(BaseModel):
-        model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
-        name: str
-        members: list[str]
-        source: str
-        url: str
-        as_of: str
-        status: Literal["verified", "secondary", "assumption"]
-
-        @field_validator("members")
-        @classmethod
-        def _codes(cls, v: list[str]) -> list[str]:
-            return [check_code(c, allow_subdivision=False) for c in v]
-
-    groups: dict[str, Group]
-
-    def members(self, group: str) -> frozenset[str]:
-        return frozenset(self.groups[group].members)
-
-
-def load_jurisdictions(catalog_dir: Path) -> Jurisdictions:
-    doc = load_file(catalog_file(catalog_dir, "jurisdictions.yaml"), what="jurisdictions catalog")
-    j = validate_document(Jurisdictions, doc)
-    missing = {"EEA", "EU", "EU_ADEQUATE", "UK"} - set(j.groups)
-    if missing:
-        raise InputError([doc.problem(("groups",), "missing jurisdiction group(s): "
-                                      + ", ".join(sorted(missing)))])
-    return j
+# Jurisdictions moved to advisor.catalog.jurisdictions; re-exported for callers.
+from advisor.catalog.jurisdictions import Jurisdictions, load_jurisdictions  # noqa: E402,F401

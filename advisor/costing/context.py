@@ -78,6 +78,9 @@ class Context:
     fx_used: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     _growth: Factor | None = None
+    #: per option, the offers that realise it and meet its constraints (from the
+    #: decision); an option absent here is priced from every matching offer
+    allowed: dict[str, frozenset[str]] = field(default_factory=dict)
     _plans: dict[tuple[str, float, bool], dict[str, Any]] = field(default_factory=dict)
 
     # ------------------------------------------------------------ profile ----
@@ -127,7 +130,7 @@ class Context:
 
     @property
     def residency_required(self) -> bool:
-        return self.profile.sovereignty != "none"
+        return bool(self.profile.sovereignty.residency)
 
     @property
     def region_label(self) -> str:

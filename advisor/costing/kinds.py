@@ -115,8 +115,20 @@ def api_components(ctx: Context, share: float, prefix: str = "", regional: bool 
     return comps, info
 
 
+def _check_api_offer_allowed(ctx: Context, option_id: str) -> None:
+    allowed = ctx.allowed.get(option_id)
+    if allowed is None:
+        return
+    oid, _ = resolve_api_offer(ctx)
+    if oid not in allowed:
+        raise CostUnknown(f"the API product to price ('{oid}') does not meet this option's constraints",
+                          "set workload.api_model to an offer that does ("
+                          + (", ".join(sorted(allowed)[:6]) or "none catalogued") + ")")
+
+
 def api_ledger(ctx: Context, option: Option) -> Ledger:
     regional = option.attributes.processing_region == "in_region"
+    _check_api_offer_allowed(ctx, option.id)
     comps, info = api_components(ctx, 1.0, regional=regional)
     notes = []
     if option.id == "consumer_api":
@@ -130,7 +142,13 @@ def rented_candidates(ctx: Context, option: Option) -> list[tuple[str, CloudOffe
     """Catalogued offers an option of this kind could be: provider control and region must match."""
     attrs = option.attributes
     out = []
+    allowed = ctx.allowed.get(option.id)
     for oid, offer in ctx.catalog.cloud_offers.items():
+        if allowed is not None:
+            # realisation and constraints were decided with the organisation's home
+            if oid in allowed and (offer.on_demand or offer.reserved_1y or offer.reserved_3y):
+                out.append((oid, offer))
+            continue
         if attrs.us_controlled != (offer.provider_country == "US"):
             continue
         if option.price_proxies is not None and offer.provider not in option.price_proxies:
@@ -269,6 +287,9 @@ def _best(ctx: Context, builders: list[tuple[str, Callable[[], Ledger]]], what: 
 
 def rented_ledger(ctx: Context, option: Option) -> Ledger:
     candidates = rented_candidates(ctx, option)
+    if not candidates and option.id in ctx.allowed:
+        raise CostUnknown("no catalogued GPU offer with an on-demand or committed price meets this "
+                          "option's constraints", "add an offer to a --catalog copy of cloud_gpu_offers.yaml")
     if not candidates:
         who = "US-controlled" if option.attributes.us_controlled else "non-US"
         where = f" with a region in {ctx.region_label}" if ctx.residency_required else ""
@@ -446,8 +467,12 @@ def hybrid_ledger(ctx: Context, option: Option) -> Ledger:
                                      regional=ctx.residency_required)
         return Ledger(option.id, ctx.currency, ctx.horizon, comps, ctx.tokens_per_year(rest), sizing=info)
 
-    tiers.append(("API", api_tier))
+    allowed = ctx.allowed.get(option.id)
+    if allowed is None or resolve_api_offer(ctx)[0] in allowed:
+        tiers.append(("API", api_tier))
     for oid, offer in ctx.catalog.cloud_offers.items():
+        if allowed is not None and oid not in allowed:
+            continue
         if ctx.residency_required and (not offer.region_country or not ctx.in_region(offer.region_country)):
             continue
         tiers.append((oid, lambda oid=oid, offer=offer: rented_offer_ledger(  # type: ignore[misc]

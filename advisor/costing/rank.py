@@ -21,7 +21,7 @@ from advisor.costing.kinds import build_ledger
 from advisor.costing.ledger import CostUnknown, Ledger, break_even_month, dec, money
 from advisor.costing.montecarlo import percentiles, simulate, tornado
 from advisor.money import locale_for, money as fmt_money
-from advisor.decision import Decision, OptionResult
+from advisor.decision import Decision, OptionResult, realise_offers
 from advisor.errors import InputError
 from advisor.catalog.options import Jurisdictions, OptionCatalog
 from advisor.profile import Profile
@@ -52,6 +52,12 @@ def _ledgers(ctx: Context, decision: Decision, options: OptionCatalog) -> tuple[
     unknown: dict[str, dict[str, Any]] = {}
     for res in decision.options:
         if res.status == "excluded":
+            continue
+        if res.offers == [] and res.offers_note:
+            unknown[res.id] = {"status": "unknown", "reason": res.offers_note,
+                               "hint": "add an offer to a --catalog copy of cloud_gpu_offers.yaml "
+                                       "or api_offers.yaml, with its countries, legal exposure and "
+                                       "accreditations"}
             continue
         try:
             ledgers[res.id] = build_ledger(ctx, options.get(res.id))
@@ -151,6 +157,10 @@ def rank_decision(decision: Decision, profile: Profile, catalog: Catalog, option
     if jurisdictions is not None and "EEA" in jurisdictions.groups:
         ctx.eea = jurisdictions.members("EEA")
     locale = locale_for(profile.organisation.hq_country)
+    if jurisdictions is not None:
+        # only the catalogued offers that realise an option and meet its constraints
+        decision = realise_offers(decision, profile, catalog, options, jurisdictions)
+        ctx.allowed = {o.id: frozenset(o.offers) for o in decision.options if o.offers is not None}
     ledgers, unknown = _ledgers(ctx, decision, options)
     rate = float(ctx.rate)
     growth = ctx.growth_factor()

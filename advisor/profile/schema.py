@@ -1,4 +1,10 @@
-"""The organisation profile, schema version 1 (a published contract).
+"""The organisation profile, schema versions 1 and 2 (a published contract).
+
+Version 2 differs from version 1 in one place: ``sovereignty`` is a mapping
+(residency, immunity from foreign law, accreditations), stated relative to the
+organisation's home. Version 1 files keep working: their sovereignty string is
+read as the equivalent mapping (:func:`legacy_sovereignty`), and
+``advisor migrate`` rewrites them.
 
 Field names and vocabularies are stable; new optional fields may be added.
 Defaults (documented in docs/profile.md) apply only where a field has an
@@ -16,14 +22,16 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from advisor.profile import vocabulary as V
 from advisor.countries import check_code, country_of
-from advisor.errors import InputError, Problem
+from advisor.errors import InputError, Problem, did_you_mean, one_of
 from advisor.schemacheck import validate_document
 from advisor.yamlload import Document, load_file
 
 if TYPE_CHECKING:
     from advisor.catalog.costdata import Catalog
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Versions this advisor reads.
+SCHEMA_VERSIONS = (1, 2)
 
 Sector = Literal[V.SECTORS]  # type: ignore[valid-type]
 EntityFlag = Literal[V.ENTITY_FLAGS]  # type: ignore[valid-type]
@@ -109,6 +117,10 @@ class Data(_Strict):
 
 class AI(_Strict):
     use_cases: Unique[list[UseCase]] = Field(min_length=1)
+    needs: Unique[list[Literal[V.NEEDS]]] = Field(  # type: ignore[valid-type]
+        default_factory=list,
+        description="What the deployment must offer beyond what the use cases imply "
+                    "(internet_reachable, outbound_connectivity, frontier_api_model)")
     critical_or_important_function: bool = False
     ai_act_role: Literal[V.AI_ACT_ROLES] = "deployer"  # type: ignore[valid-type]
     customisation: Literal[V.CUSTOMISATION] = "prompting_rag"  # type: ignore[valid-type]
@@ -141,6 +153,65 @@ class Workload(_Strict):
                     "Default: catalog/opex.yaml api_cached_input_share (0)")
 
 
+class Sovereignty(_Strict):
+    """What the organisation requires of where and by whom its data is processed,
+    relative to its home (``organisation.hq_country``)."""
+
+    residency: Unique[list[str]] = Field(
+        default_factory=list,
+        description="Where data may be processed and stored: ISO country codes, 'EEA', 'EU', "
+                    "or 'home' (the headquarters country). Empty: no residency requirement")
+    immunity_from_foreign_law: bool = Field(
+        default=False,
+        description="No state other than home (for EU members: the EU and its member states) "
+                    "may be able to compel the operator to disclose the data")
+    accreditations: Unique[list[Literal[V.ACCREDITATION_REQUEST]]] = Field(  # type: ignore[valid-type]
+        default_factory=list,
+        description="Accreditation schemes a cloud operator must hold (any one of them); "
+                    "'national' = any scheme of the home country's security authority")
+    basis: Optional[str] = Field(
+        default=None, max_length=300,
+        description="What imposes the requirement (a law, a contract, a policy), cited in findings")
+    legacy: Optional[Literal[V.SOVEREIGNTY]] = Field(  # type: ignore[valid-type]
+        default=None, description="The schema-version-1 string this was read from (set by advisor)")
+
+    @field_validator("residency")
+    @classmethod
+    def _places(cls, v: list[str]) -> list[str]:
+        return _dedupe(["home" if c.strip().lower() == "home" else
+                        check_code(c, allow_subdivision=False, allow_bloc=True) for c in v])
+
+    @property
+    def required(self) -> bool:
+        return bool(self.residency or self.immunity_from_foreign_law or self.accreditations)
+
+
+#: EEA members, for reading the v1 string "residency_in_region" (the v1 meaning of
+#: "region" for an EEA organisation); catalog/jurisdictions.yaml holds the same list.
+_EEA = frozenset("AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI "
+                 "ES SE IS LI NO".split())
+
+
+def legacy_sovereignty(value: str, hq_country: Any) -> dict[str, Any]:
+    """The v2 mapping with the same meaning as a v1 sovereignty string.
+
+    v1 "region" meant the EEA for EEA organisations; for everyone else it is
+    read as the home country (v1 wrongly treated it as the EU for them too).
+    "non-EU law" becomes "foreign law" (for an EU member, EU law is home), and
+    "national accreditation" the home security authority's schemes.
+    """
+    if value == "none":
+        return {"legacy": value}
+    home = str(hq_country or "").strip().upper().split("-", 1)[0]
+    region = ["EEA"] if home in _EEA else ["home"]
+    out: dict[str, Any] = {"residency": region, "legacy": value}
+    if value in ("immunity_from_non_eu_law", "national_accreditation_required"):
+        out["immunity_from_foreign_law"] = True
+    if value == "national_accreditation_required":
+        out["accreditations"] = ["national"]
+    return out
+
+
 class Finance(_Strict):
     currency: Literal["EUR", "USD", "GBP", "CHF"] = "EUR"
     horizon_years: int = Field(default=3, ge=1, le=10)
@@ -154,12 +225,26 @@ class Finance(_Strict):
         return None if v is None else check_code(v)
 
 
+def _legacy_sovereignty_schema(schema: dict[str, Any]) -> None:
+    """The published schema also accepts the version-1 sovereignty strings."""
+    prop = schema.get("properties", {}).get("sovereignty")
+    if prop is not None:
+        schema["properties"]["sovereignty"] = {
+            "anyOf": [{k: v for k, v in prop.items() if k != "default"},
+                      {"type": "string", "enum": list(V.SOVEREIGNTY),
+                       "description": "schema_version 1 only: read as the equivalent mapping"}],
+            "description": "What the organisation requires of where and by whom data is processed"}
+
+
 class Profile(_Strict):
-    schema_version: Literal[1]
+    model_config = ConfigDict(extra="forbid", frozen=True,
+                              json_schema_extra=_legacy_sovereignty_schema)
+
+    schema_version: Literal[1, 2]
     organisation: Organisation
     data: Data
     ai: AI
-    sovereignty: Literal[V.SOVEREIGNTY] = "none"  # type: ignore[valid-type]
+    sovereignty: Sovereignty = Field(default_factory=Sovereignty)
     risk_appetite: Literal[V.RISK_APPETITE] = "medium"  # type: ignore[valid-type]
     workload: Workload
     finance: Finance = Field(default_factory=Finance)
@@ -187,10 +272,25 @@ def profile_from_data(data: Any, doc: Document) -> Profile:
         raise InputError([doc.problem((), "expected a profile mapping at the top level",
                                       "start with 'schema_version: 1'")])
     version = data.get("schema_version")
-    if version is not None and version != SCHEMA_VERSION:
+    if version is not None and (isinstance(version, bool) or version not in SCHEMA_VERSIONS):
         raise InputError([doc.problem(("schema_version",),
                                       f"unsupported schema_version {version!r}",
-                                      f"this advisor reads schema_version {SCHEMA_VERSION}")])
+                                      "this advisor reads schema_version 1 and 2")])
+    sov = data.get("sovereignty")
+    if isinstance(sov, str):
+        if version == 2:
+            raise InputError([doc.problem(
+                ("sovereignty",), f"schema_version 2 states sovereignty as a mapping, got {sov!r}",
+                "e.g. 'sovereignty: {residency: [home], immunity_from_foreign_law: true}'; "
+                "'advisor migrate FILE' rewrites a version-1 profile")])
+        if sov in V.SOVEREIGNTY:
+            org = data.get("organisation")
+            hq = org.get("hq_country") if isinstance(org, dict) else None
+            data = {**data, "sovereignty": legacy_sovereignty(sov, hq)}
+        else:
+            raise InputError([doc.problem(("sovereignty",), f"sovereignty: unknown value {sov!r}",
+                                          did_you_mean(sov, V.SOVEREIGNTY)
+                                          or one_of(list(V.SOVEREIGNTY)))])
     return validate_document(Profile, doc, data)
 
 

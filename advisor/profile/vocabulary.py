@@ -27,7 +27,7 @@ ENTITY_FLAGS = (
     "eu_institution_or_contractor_euci", "nato_contractor", "nerc_registered_high_medium",
     "telecom_provider", "law_firm_or_legal_dept", "professional_secrecy_holder", "cn_ciio",
     "in_significant_data_fiduciary", "ksa_gov_or_cni", "works_council_present",
-    "law_enforcement_authority_led",
+    "law_enforcement_authority_led", "national_security_purpose",
 )
 
 DATA_CATEGORIES = (
@@ -69,7 +69,7 @@ USE_CASES = (
     "annex3_education", "annex3_employment", "annex3_essential_services_public",
     "annex3_creditworthiness", "annex3_life_health_insurance_pricing", "annex3_law_enforcement",
     "annex3_migration", "annex3_justice_democracy", "emotion_recognition", "ot_control_loop",
-    "agentic_actions",
+    "agentic_actions", "scientific_research_only",
 )
 
 AI_ACT_ROLES = ("deployer", "provider", "provider_and_deployer")
@@ -81,9 +81,33 @@ CUSTOMISATION = (
 
 MODEL_SOURCES = ("proprietary_api", "open_weights", "in_house")
 
+#: The schema-version-1 sovereignty strings. Each maps onto the explicit
+#: ``sovereignty`` mapping (residency, immunity, accreditations), relative to the
+#: organisation's home; see :func:`advisor.profile.schema.legacy_sovereignty`.
 SOVEREIGNTY = (
     "none", "residency_in_region", "immunity_from_non_eu_law", "national_accreditation_required",
 )
+
+#: Cloud security accreditations issued by a state's security authority (or an
+#: authority it mandates). Who issues each, and at which level, is catalog data
+#: (catalog/jurisdictions.yaml ``schemes``). ``national`` in a profile means
+#: "any scheme issued by the authority of my home country".
+ACCREDITATION_SCHEMES = (
+    "fedramp_moderate", "fedramp_high", "dod_il4", "dod_il5", "dod_il6", "cjis",
+    "secnumcloud", "c5_type2", "ens_alto", "irap_protected", "ismap", "csap", "ksa_nca_ccc",
+    "sg_mtcs_level3", "ca_cccs_medium", "uk_ncsc_principles", "acn_qc",
+)
+ACCREDITATION_REQUEST = ("national", *ACCREDITATION_SCHEMES)
+
+#: What a use case needs from the deployment, as data: rules test these needs
+#: through ``derived.use_case_needs`` (e.g. an isolated system cannot serve a
+#: public chatbot).
+USE_CASE_NEEDS: dict[str, tuple[str, ...]] = {
+    "customer_facing_chat": ("internet_reachable",),
+    "public_content_generation": ("internet_reachable",),
+    "agentic_actions": ("outbound_connectivity",),
+}
+NEEDS = ("internet_reachable", "outbound_connectivity", "frontier_api_model")
 
 #: Ordinal as well: low < medium < high.
 RISK_APPETITE = ("low", "medium", "high")

@@ -79,7 +79,13 @@ PROFILE_FIELDS: tuple[FieldSpec, ...] = (
     _f("ai.ai_act_role", "enum", V.AI_ACT_ROLES, "AI Act role"),
     _f("ai.customisation", "ordinal", V.CUSTOMISATION, "model customisation depth"),
     _f("ai.model_source", "enum", V.MODEL_SOURCES, "where the model comes from"),
-    _f("sovereignty", "enum", V.SOVEREIGNTY, "sovereignty requirement"),
+    _f("sovereignty.residency", "country_list",
+       doc="where data may be processed and stored (codes, EEA, EU or home)", allow_bloc=True),
+    _f("sovereignty.immunity_from_foreign_law", "bool",
+       doc="no state but home may be able to compel the operator"),
+    _f("sovereignty.accreditations", "enum_list", V.ACCREDITATION_REQUEST,
+       "accreditation schemes required of a cloud operator ('national' = the home authority's)"),
+    _f("ai.needs", "enum_list", V.NEEDS, "what the deployment must offer, as stated in the profile"),
     _f("risk_appetite", "ordinal", V.RISK_APPETITE, "risk appetite"),
     _f("workload.model", "text", doc="self-hosted model id"),
     _f("workload.api_model", "text", doc="API product id", optional=True),
@@ -102,6 +108,40 @@ PROFILE_FIELDS: tuple[FieldSpec, ...] = (
 )
 
 DERIVED_FIELDS: tuple[FieldSpec, ...] = (
+    _f("derived.home_country", "country",
+       doc="the organisation's home: the country of its headquarters"),
+    _f("derived.home_groups", "text_list",
+       doc="the multi-country groups of catalog/jurisdictions.yaml the home belongs to (EEA, EU, NATO, ...)"),
+    _f("derived.law_reaches", "country_list",
+       doc="states whose law reaches the organisation itself: home, the ultimate parent's "
+           "country, the US for a US person"),
+    _f("derived.foreign_law_reaches", "bool",
+       doc="a state foreign to home (for an EU member: outside the EU) has law that reaches "
+           "the organisation itself, through its parent or US-person status"),
+    _f("derived.residency_required", "bool",
+       doc="sovereignty.residency names where data may be processed"),
+    _f("derived.residency_countries", "country_list",
+       doc="sovereignty.residency resolved to countries (home and groups expanded)"),
+    _f("derived.accreditation_required", "bool",
+       doc="sovereignty.accreditations names at least one scheme"),
+    _f("derived.use_case_needs", "enum_list", V.NEEDS,
+       doc="what the use cases need (vocabulary USE_CASE_NEEDS, e.g. a public chatbot must be "
+           "reachable from the internet) plus what ai.needs states"),
+    _f("derived.eea_subject_volume", "number",
+       doc="individuals per year summed over the EEA (EEA members and the 'EEA' entry of "
+           "data.subject_volumes)"),
+    _f("derived.ai_act_applies", "bool",
+       doc="AI Act Art. 2(1): established in the EU, or output used in the EU (EEA data "
+           "subjects), and not excluded by Art. 2(3) (military, defence, national security) "
+           "or Art. 2(6) (research and development only)"),
+    _f("derived.led_applies", "bool",
+       doc="a competent authority processing for law-enforcement purposes (Directive (EU) "
+           "2016/680) in the EEA: GDPR Art. 2(2)(d) excludes it from the GDPR"),
+    _f("derived.national_security", "bool",
+       doc="defence or national-security processing (GDPR Art. 2(2)(a), AI Act Art. 2(3))"),
+    _f("derived.classification_owner_is_home", "bool",
+       doc="the home security authority may accredit systems for the data's classification "
+           "scheme (catalog/jurisdictions.yaml classification_authorities)"),
     _f("derived.personal_data", "bool",
        doc="any data category is personal data (everything except non_personal, trade "
            "secrets, export-controlled technical data, BCSI, PRC important data and CUI)"),
@@ -110,11 +150,14 @@ DERIVED_FIELDS: tuple[FieldSpec, ...] = (
     _f("derived.eea_establishment", "bool",
        doc="the organisation has an establishment (or its HQ) in the EEA"),
     _f("derived.gdpr_applies", "bool",
-       doc="personal data and (EEA data subjects or an EEA establishment)"),
+       doc="personal data and (EEA data subjects, Art. 3(2), or an EEA establishment, Art. 3(1)), "
+           "minus the Art. 2(2) exclusions: national security and competent authorities under "
+           "the Law Enforcement Directive"),
     _f("derived.uk_subjects", "bool", doc="data subjects include the United Kingdom"),
     _f("derived.us_subjects", "bool", doc="data subjects include the US or a US state"),
     _f("derived.foreign_parent", "bool",
-       doc="the ultimate parent is in a different country from the headquarters"),
+       doc="the ultimate parent is under law foreign to home (another country; for an EU "
+           "member, a country outside the EU)"),
     _f("derived.uk_establishment", "bool",
        doc="the headquarters or an establishment is in the United Kingdom"),
     _f("derived.ch_subjects", "bool", doc="data subjects include Switzerland"),
@@ -154,12 +197,40 @@ def _attribute_field(name: str, annotation: Any) -> FieldSpec:
     raise TypeError(f"option attribute {name}: unsupported annotation {annotation!r}")
 
 
+#: Option fields computed relative to the organisation (advisor.engine.facts):
+#: the option's location resolved against the profile's home, residency and
+#: required accreditations. Rules test these instead of "non-EU" or "US".
+RELATIVE_OPTION_FIELDS: tuple[FieldSpec, ...] = (
+    _f("option.legal_exposure", "country_list",
+       doc="states whose law can compel the operator (resolved: home, the organisation's own "
+           "reach for self-operated options)"),
+    _f("option.exposure_foreign", "bool",
+       doc="the legal exposure includes a state foreign to home (for self-operated options: "
+           "a foreign parent or US-person status reaches the organisation itself)"),
+    _f("option.processing_countries", "country_list",
+       doc="countries the option processes data in, resolved for this organisation (empty "
+           "when it makes no commitment: 'contains_none' is then true)"),
+    _f("option.processing_anywhere", "bool",
+       doc="the option makes no commitment on where data is processed"),
+    _f("option.processing_outside_residency", "bool",
+       doc="a residency requirement applies and the option may process outside its countries"),
+    _f("option.accredited_nationally", "bool",
+       doc="the option kind is accredited by the home security authority by definition "
+           "(a government cloud)"),
+    _f("option.meets_accreditation", "bool",
+       doc="the option kind holds one of the accreditations the profile requires"),
+    _f("option.accredited_for_classification", "bool",
+       doc="the option's accrediting authority may accredit systems for the data's "
+           "classification scheme"),
+)
+
+
 def option_fields(option_ids: tuple[str, ...], kinds: tuple[str, ...]) -> tuple[FieldSpec, ...]:
     base = (FieldSpec("option.id", "enum", option_ids, doc="option id"),
             FieldSpec("option.kind", "enum", kinds, doc="option kind"))
     attrs = tuple(_attribute_field(n, f.annotation)
                   for n, f in OptionAttributes.model_fields.items())
-    return base + attrs
+    return base + attrs + RELATIVE_OPTION_FIELDS
 
 
 class FieldRegistry:

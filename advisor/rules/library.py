@@ -22,6 +22,7 @@ from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from advisor.countries import check_code
 from advisor.rules.conditions import ConditionParser, Leaf, Node
 from advisor.errors import InputError, Problem, did_you_mean, one_of
 from advisor.rules.fields import FieldRegistry
@@ -44,12 +45,34 @@ class _Strict(BaseModel):
 
 class Citation(_Strict):
     ref: str = Field(min_length=3, description="Article or section, e.g. 'GDPR Art. 28(3)'")
-    url: str = Field(pattern=r"^https?://\S+$",
-                     description="a URL of the official text, starting with https://")
+    url: Optional[str] = Field(
+        default=None, pattern=r"^https?://\S+$",
+        description="a URL of the official text, starting with https:// (omit only for a "
+                    "source with no public text, such as the organisation's own policy)")
+
+
+class ConstrainSpec(_Strict):
+    """Narrows the offers that may realise an option (resolved per profile).
+
+    processing: 'residency' (the profile's sovereignty.residency), 'home', or
+    country codes / groups; exposure: 'home' (operators under home law only);
+    accreditation: 'required' (the profile's sovereignty.accreditations),
+    'national' (the home authority's schemes), 'classification' (an authority
+    that may accredit for the data's classification scheme) or scheme ids.
+    """
+
+    processing: Union[Literal["residency", "home"], list[str], None] = None
+    exposure: Optional[Literal["home"]] = None
+    accreditation: Union[Literal["required", "national", "classification"], list[str], None] = None
 
 
 class EffectSpec(_Strict):
     effect: Effect
+    constrain: Optional[ConstrainSpec] = None
+    #: a phase of the rule: this entry applies only from / until these dates
+    #: (a transition such as C5 Type 1, then Type 2); default: the rule's dates
+    effective_from: Optional[dt.date] = None
+    effective_until: Optional[dt.date] = None
     options: Union[Literal["all"], list[str], None] = Field(
         default=None, description="Option ids, or 'all'")
     where: Optional[Any] = None
@@ -89,6 +112,10 @@ class RuleSpec(_Strict):
 class RuleFileSpec(_Strict):
     regime: str
     jurisdiction: Optional[str] = None
+    coverage: list[str] = Field(
+        default_factory=list,
+        description="Jurisdictions (ISO codes or groups such as EEA) whose law this file assesses; "
+                    "a profile touching a jurisdiction no file covers gets a coverage gap")
     description: Optional[str] = None
     rules: list[Any] = Field(min_length=1)
 
@@ -113,6 +140,13 @@ class Selector:
     match: Node  # a condition over option.* fields (option ids become option.id in [...])
     controls: tuple[str, ...]
     reason: Optional[str]
+    constrain: Optional[ConstrainSpec] = None
+    effective_from: Optional[dt.date] = None
+    effective_until: Optional[dt.date] = None
+
+    def in_force(self, on: dt.date) -> bool:
+        return ((self.effective_from is None or self.effective_from <= on)
+                and (self.effective_until is None or on < self.effective_until))
 
 
 @dataclass(frozen=True)
@@ -126,6 +160,7 @@ class Rule:
     line: int
     #: the file as findings cite it (rules/gdpr.yaml); empty: cite by ``file``
     shown_file: str = ""
+    coverage: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -160,6 +195,8 @@ class RuleSet:
     files: tuple[str, ...] = field(default=())
     #: rules of the bundled library that an overlay replaced: id -> where it was
     overridden: dict[str, str] = field(default_factory=dict)
+    #: jurisdictions the library assesses (union of the files' coverage)
+    coverage: tuple[str, ...] = field(default=())
 
     def get(self, rule_id: str) -> Rule:
         for r in self.rules:
@@ -193,6 +230,7 @@ class _RuleFileLoader:
         self.option_ids = options.ids()
         self.controls = controls
         self.option_id_field = registry.lookup("option.id")
+        self.coverage: set[str] = set()
 
     def load(self, path: Path, problems: list[Problem], shown: str = "") -> list[Rule]:
         try:
@@ -201,6 +239,12 @@ class _RuleFileLoader:
         except InputError as exc:
             problems.extend(exc.problems)
             return []
+        for j, code in enumerate(spec.coverage):
+            try:
+                self.coverage.add(check_code(code, allow_subdivision=False, allow_bloc=True))
+            except ValueError as exc:
+                problems.append(doc.problem(("coverage", j), str(exc),
+                                            "coverage lists ISO country codes, EEA or EU"))
         rules = []
         for i, raw in enumerate(spec.rules):
             try:
@@ -235,6 +279,16 @@ class _RuleFileLoader:
                 problems.append(doc.problem(path + (j,), f"unknown control id '{cid}'",
                                             did_you_mean(cid, self.controls) or
                                             f"add it to {CONTROLS_FILE}"))
+
+    def _check_schemes(self, ids: list[str], doc: Document, path: tuple[Any, ...],
+                       problems: list[Problem]) -> None:
+        from advisor.profile.vocabulary import ACCREDITATION_SCHEMES
+
+        for j, sid in enumerate(ids):
+            if sid not in ACCREDITATION_SCHEMES:
+                problems.append(doc.problem(path + (j,), f"unknown accreditation scheme '{sid}'",
+                                            did_you_mean(sid, ACCREDITATION_SCHEMES)
+                                            or one_of(list(ACCREDITATION_SCHEMES))))
 
     def _compile(self, spec: RuleSpec, file_spec: RuleFileSpec, doc: Document,
                  path: tuple[Any, ...], problems: list[Problem]) -> Rule | None:
@@ -282,7 +336,28 @@ class _RuleFileLoader:
                 match = wparser.parse(eff.where, epath + ("where",))
                 problems.extend(wparser.problems)
             if match is not None:
-                selectors.append(Selector(k, eff.effect, match, tuple(eff.controls), eff.reason))
+                if eff.constrain is not None and eff.effect == "exclude":
+                    problems.append(doc.problem(epath + ("constrain",),
+                                                "an exclusion cannot constrain offers",
+                                                "use 'constrain' with a conditional or warn effect"))
+                    continue
+                if eff.constrain is not None and isinstance(eff.constrain.accreditation, list):
+                    self._check_schemes(eff.constrain.accreditation, doc,
+                                        epath + ("constrain", "accreditation"), problems)
+                if eff.constrain is not None and isinstance(eff.constrain.processing, list):
+                    for j, code in enumerate(eff.constrain.processing):
+                        try:
+                            check_code(code, allow_subdivision=False, allow_bloc=True)
+                        except ValueError as exc:
+                            problems.append(doc.problem(epath + ("constrain", "processing", j),
+                                                        str(exc)))
+                if (eff.effective_from and eff.effective_until
+                        and eff.effective_until <= eff.effective_from):
+                    problems.append(doc.problem(epath + ("effective_until",),
+                                                "effective_until must be after effective_from"))
+                    continue
+                selectors.append(Selector(k, eff.effect, match, tuple(eff.controls), eff.reason,
+                                          eff.constrain, eff.effective_from, eff.effective_until))
         for t, test in enumerate(spec.tests):
             if isinstance(test.expect, dict):
                 for o in test.expect:
@@ -294,7 +369,8 @@ class _RuleFileLoader:
             return None
         line = doc.where(path)[0] or 0
         return Rule(spec, spec.regime or file_spec.regime, spec.jurisdiction or
-                    file_spec.jurisdiction, condition, tuple(selectors), doc.file, line)
+                    file_spec.jurisdiction, condition, tuple(selectors), doc.file, line,
+                    tuple(file_spec.coverage))
 
 
 def ruleset_files(directory: Path) -> list[Path]:
@@ -394,4 +470,5 @@ def load_ruleset(directory: Path, options: OptionCatalog, *, base: Path | None =
         digest = _digest(sorted(read))
         label = f"{base} + {directory}"
     return RuleSet(tuple(rules), controls, test_doc.data, test_doc, label, digest,
-                   tuple(str(p) for p in base_files + own_files), overridden)
+                   tuple(str(p) for p in base_files + own_files), overridden,
+                   tuple(sorted(loader.coverage)))
