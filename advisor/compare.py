@@ -160,6 +160,17 @@ def _findings(option: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {f["rule_id"]: f for f in option.get("findings", []) if isinstance(f, dict)}
 
 
+def _with_obligations(decision: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Options by id, each with its full findings: its own plus the shared
+    obligations it lists (a duty moving between the two is not a change)."""
+    shared = {f["rule_id"]: f for f in decision.get("obligations") or [] if isinstance(f, dict)}
+    out = {}
+    for o in decision["options"]:
+        extra = [shared[r] for r in o.get("shared") or [] if r in shared]
+        out[o["id"]] = {**o, "findings": [*o.get("findings", []), *extra]} if extra else o
+    return out
+
+
 def cost_figure(tco: dict[str, Any]) -> tuple[str, Optional[Decimal], Optional[str]]:
     """(which figure, its value, its currency) of an option's ``tco``: the
     figure that ranks the options, or None when the option was not costed."""
@@ -237,8 +248,8 @@ def compare(old: dict[str, Any], new: dict[str, Any], *, old_source: str = "old"
     """The differences from ``old`` to ``new`` (two decisions in JSON form)."""
     result = DecisionDiff(old=_ref(old, old_source), new=_ref(new, new_source),
                           threshold_pct=threshold_pct)
-    old_opts = {o["id"]: o for o in old["options"]}
-    new_opts = {o["id"]: o for o in new["options"]}
+    old_opts = _with_obligations(old)
+    new_opts = _with_obligations(new)
     result.options_added = [i for i in new_opts if i not in old_opts]
     result.options_removed = [i for i in old_opts if i not in new_opts]
     for oid, option in new_opts.items():

@@ -370,7 +370,7 @@ class _RuleFileLoader:
         line = doc.where(path)[0] or 0
         return Rule(spec, spec.regime or file_spec.regime, spec.jurisdiction or
                     file_spec.jurisdiction, condition, tuple(selectors), doc.file, line,
-                    tuple(file_spec.coverage))
+                    coverage=tuple(file_spec.coverage))
 
 
 def ruleset_files(directory: Path) -> list[Path]:
