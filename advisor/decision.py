@@ -509,7 +509,9 @@ def share_obligations(results: list[OptionResult]) -> tuple[list[OptionResult], 
     usable = [r for r in results if r.status != "excluded"]
     if len(usable) < 2:
         return results, []
-    keys = [{(f.rule_id, f.effect) for f in r.findings if f.effect != "exclude"} for r in usable]
+    # a finding waived for some option is not shared: it stays with each option
+    keys = [{(f.rule_id, f.effect) for f in r.findings if f.effect != "exclude" and f.waived is None}
+            for r in usable]
     common = set.intersection(*keys)
     if not common:
         return results, []
