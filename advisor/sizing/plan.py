@@ -408,7 +408,8 @@ def _cached_share(catalog: Catalog, share: float | None) -> tuple[float, str]:
         return float(share), "profile workload.cached_input_share"
     item = catalog.opex.items.get("api_cached_input_share")
     if item is not None:
-        return float(item.value), f"assumption: catalog/opex.yaml api_cached_input_share ({item.status})"
+        return float(item.value), f"catalog/opex.yaml api_cached_input_share, status {item.status}; " \
+                                  "set workload.cached_input_share"
     return 0.0, "assumption: no prompt prefix reuse"
 
 
