@@ -558,10 +558,11 @@ def realise_offers(decision: Decision, profile: Profile, catalog: Catalog, optio
         ok = meeting(offers, reqs)
         note = None
         if not ok:
-            what = "; ".join(dict.fromkeys(c.text for c in res.constraints)) or "this kind of offer"
-            note = (f"No catalogued offer meets: {what}. This is a gap in the catalog, not a legal "
-                    "exclusion: add your provider's offer to a copy of the catalog and pass it with "
-                    "--catalog.")
+            what = "; ".join(dict.fromkeys(c.text for c in res.constraints))
+            first = (f"No catalogued offer meets: {what}." if what else
+                     f"No catalogued offer is this kind of option for an organisation in {home.country}.")
+            note = (f"{first} This is a gap in the catalog, not a legal exclusion: add your "
+                    "provider's offer to a copy of the catalog and pass it with --catalog.")
         out.append(res.model_copy(update={"offers": [o.id for o in ok], "offers_note": note}))
     return decision.model_copy(update={"options": out})
 

@@ -95,7 +95,7 @@ class Briefing:
 def _controls_of(option: OptionResult, decision: Decision) -> list[ControlItem]:
     by_id = {c.id: c for c in decision.controls}
     rules_of: dict[str, list[str]] = {}
-    for f in option.findings:
+    for f in decision.findings_of(option.id):
         if f.effect == "exclude" or f.waived is not None:
             continue
         for cid in f.controls:
@@ -173,7 +173,7 @@ def build_briefing(decision: Decision, *, tradeoffs: Optional[Tradeoffs], neutra
     rec_id = (decision.recommendation or {}).get("option")
     if rec_id and not neutral:
         # the recommended option's controls, from its most specific findings down
-        ordered = [cid for f in decision.option(rec_id).findings
+        ordered = [cid for f in decision.findings_of(rec_id)
                    if f.effect != "exclude" and f.waived is None for cid in f.controls]
         chosen = [all_controls[c] for c in dict.fromkeys(ordered) if c in all_controls]
     else:
@@ -181,9 +181,11 @@ def build_briefing(decision: Decision, *, tradeoffs: Optional[Tradeoffs], neutra
     key = [ControlItem(c.id, c.title, c.evidence, c.rules, c.in_place) for c in chosen[:6]]
     matrix = []
     for o in decision.options:
-        counts = {e: sum(1 for f in o.findings if f.effect == e and f.waived is None)
+        every = decision.findings_of(o.id)
+        counts = {e: sum(1 for f in every if f.effect == e and f.waived is None)
                   for e in ("exclude", "conditional", "warn")}
-        matrix.append(MatrixRow(o, o.findings[0] if o.findings else None, counts))
+        matrix.append(MatrixRow(o, o.findings[0] if o.findings else (every[0] if every else None),
+                                counts))
     details = [OptionDetail(
         o,
         [f for f in o.findings if f.effect == "exclude" and f.waived is None],

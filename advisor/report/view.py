@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from advisor import money as fmt
+from markupsafe import Markup
+
 from advisor.decision import Decision, Finding, OptionResult
 
 STATUS_LABEL = {"viable": "Viable", "conditional": "Conditional", "excluded": "Excluded"}
@@ -48,17 +50,39 @@ def _fmt_actual(value: Any) -> str:
     return str(value)
 
 
+def offers_text(option: OptionResult) -> str:
+    """Where an option may run, in one line: its catalogued offers or why none."""
+    if option.offers is None:
+        return "operated by the organisation itself"
+    if not option.offers:
+        return option.offers_note or "no catalogued offer"
+    shown = ", ".join(option.offers[:4])
+    more = f" and {len(option.offers) - 4} more" if len(option.offers) > 4 else ""
+    return f"{len(option.offers)} offer{'s' if len(option.offers) != 1 else ''}: {shown}{more}"
+
+
+def md_cite(citation: Any) -> str:
+    return f"[{citation.ref}]({citation.url})" if citation.url else str(citation.ref)
+
+
+def html_cite(citation: Any) -> Markup:
+    if citation.url:
+        return Markup('<a href="{}">{}</a>').format(citation.url, citation.ref)
+    return Markup("{}").format(citation.ref)
+
+
 def build_view(decision: Decision) -> ReportView:
     applied: dict[str, AppliedRule] = {}
     warnings = []
     waived = []
     for opt in decision.options:
-        for f in opt.findings:
+        # every finding that applies, the shared obligations included
+        for f in decision.findings_of(opt.id):
             item = applied.setdefault(f.rule_id, AppliedRule(f))
             item.effects[opt.id] = f.effect
             if f.waived is not None:
                 waived.append((opt, f))
-            elif f.effect == "warn":
+            elif f.effect == "warn" and f.rule_id not in opt.shared:
                 warnings.append((opt, f))
     by_status = {s: [o for o in decision.options if o.status == s]
                  for s in ("viable", "conditional", "excluded")}
@@ -188,4 +212,7 @@ def template_filters() -> dict[str, Any]:
         "status_label": lambda s: STATUS_LABEL.get(s, s),
         "effect_label": lambda e: EFFECT_LABEL.get(e, e),
         "md_cell": lambda s: str(s).replace("|", "\\|").replace("\n", " "),
+        "offers_text": offers_text,
+        "md_cite": md_cite,
+        "html_cite": html_cite,
     }
