@@ -30,7 +30,7 @@ def errors_for(tmp_path: Path, text: str) -> list[str]:
 
 def test_every_example_profile_loads() -> None:
     for path in EXAMPLES.glob("*.yaml"):
-        assert load_profile(path).profile.schema_version == 1
+        assert load_profile(path).profile.schema_version in (1, 2)
 
 
 def test_defaults_are_applied() -> None:
