@@ -22,6 +22,7 @@ from advisor.cli.diff import diff
 from advisor.cli.evaluate import evaluate
 from advisor.cli.portfolio import portfolio
 from advisor.cli.impact import impact
+from advisor.cli.migrate import migrate
 from advisor.cli.rules import rules
 from advisor.cli.schema import schema
 from advisor.cli.size import size
@@ -40,6 +41,6 @@ def main() -> None:
     """
 
 
-for _command in (evaluate, portfolio, validate, schema, rules, size, diff):
+for _command in (evaluate, portfolio, validate, schema, rules, size, diff, migrate):
     main.add_command(_command)
 rules.add_command(impact)
