@@ -50,7 +50,8 @@ def _rule_effects(rule: Rule, ruleset: RuleSet, facts: list[dict[str, Any]], eng
                   as_of: dt.date | None) -> dict[str, str]:
     if as_of is not None and not rule.in_force(as_of):
         return {}
-    chosen = resolve(fire(ruleset, facts, engine), ruleset, as_of)
+    # without a date a case checks the rule's latest phase
+    chosen = resolve(fire(ruleset, facts, engine), ruleset, as_of or dt.date.max)
     effects: dict[str, str] = {}
     for (rule_id, option_id), entry in chosen.items():
         if rule_id == rule.id:
