@@ -161,14 +161,22 @@ def test_owned_ledger_components(workspace, catalog) -> None:  # type: ignore[no
     assert residual.total < 0
     servers = next(c for c in led.components if c.name.startswith("GPU servers"))
     server = catalog.servers[led.sizing["server"]]
-    power = next(c for c in led.components if c.name == "Electricity")
-    # kWh = servers x kW x utilisation x PUE x 8760
+    idle = next(c for c in led.components if c.name == "Electricity, idle power")
+    load = next(c for c in led.components if c.name == "Electricity, serving load")
+    # idle kWh = servers x kW x idle share x PUE x 730 h x 12, every input at its central value
     n = led.sizing["years"][0]["servers"]
-    # every input at its central value: the mean of its range
     pue = Decimal(str(round((1.3 + 1.56 + 1.59) / 3, 9)))
-    util = Decimal(str(round((0.3 + 0.6 + 0.9) / 3, 9)))
-    expected = Decimal(n) * Decimal(str(server.max_power_kw.value)) * util * pue * 8760
-    assert power.quantities[0] == expected
+    idle_share = Decimal(str(round((0.2 + 0.3 + 0.4) / 3, 9)))
+    kw = Decimal(str(server.max_power_kw.value))
+    assert idle.quantities[0] == Decimal(n) * kw * idle_share * pue * 8760
+    # load kWh follow the sizing's mean utilisation, well below the full-load draw
+    u = Decimal(str(led.sizing["years"][0]["mean_utilisation"]))
+    full = Decimal(n) * kw * (Decimal(str(round((0.6 + 0.67 + 0.8) / 3, 9))) - idle_share) * pue * 8760
+    assert 0 < u <= 1 and float(load.quantities[0]) == pytest.approx(float(full * u), rel=1e-3)
+    # a GPU-only price gets a host server; NVIDIA AI Enterprise is opt-in
+    if catalog.servers[led.sizing["server"]].includes_host != "yes":
+        assert any(c.name.startswith("Host servers") for c in led.components)
+    assert not any("NVIDIA AI Enterprise" in c.name for c in led.components)
     assert servers.timing == "start"
 
 
@@ -176,9 +184,57 @@ def test_air_gapped_is_sized_with_a_spare_and_costs_more(workspace, catalog) -> 
     ctx = Context(catalog, make_profile())
     onprem = owned_ledger(ctx, option(workspace, "on_premise"))
     air = owned_ledger(ctx, option(workspace, "air_gapped"))
-    assert air.sizing["high_availability"] is True
+    assert air.sizing["high_availability"] is True and "air-gapped" in air.sizing["high_availability_basis"]
+    assert onprem.sizing["high_availability"] is False
     assert any("air gap" in c.name for c in air.components)
     assert air.total > onprem.total
+
+
+def test_high_availability_is_a_spare_server(workspace, catalog) -> None:  # type: ignore[no-untyped-def]
+    """A spare failure domain: one more server than the load needs, never a spare inside a server;
+    on by default for DORA critical functions, and the profile can turn it off."""
+    plain = owned_ledger(Context(catalog, make_profile(high_availability=False)), option(workspace, "on_premise"))
+    ha = owned_ledger(Context(catalog, make_profile(high_availability=True)), option(workspace, "on_premise"))
+    assert ha.sizing["gpu"] == plain.sizing["gpu"] or ha.total > plain.total
+    if ha.sizing["gpu"] == plain.sizing["gpu"]:
+        assert [y["servers"] for y in ha.sizing["years"]] == [y["servers"] + 1 for y in plain.sizing["years"]]
+    dora = make_profile()
+    dora = dora.model_copy(update={
+        "organisation": dora.organisation.model_copy(update={"flags": ["dora_financial_entity"]}),
+        "ai": dora.ai.model_copy(update={"critical_or_important_function": True})})
+    on, why = Context(catalog, dora).high_availability()
+    assert on and "DORA" in why
+    off = dora.model_copy(update={"workload": dora.workload.model_copy(update={"high_availability": False})})
+    assert Context(catalog, off).high_availability() == (False, "no spare: set by the profile "
+                                                                "(workload.high_availability: false)")
+    rented = rented_ledger(Context(catalog, make_profile(high_availability=True)), option(workspace, "cloud_gpu"))
+    bare = rented_ledger(Context(catalog, make_profile(high_availability=False)), option(workspace, "cloud_gpu"))
+    if rented.sizing["offer"] == bare.sizing["offer"]:
+        assert rented.sizing["years"][0]["baseline_instances"] == bare.sizing["years"][0]["baseline_instances"] + 1
+
+
+def test_superseded_and_expired_offers_are_never_chosen(catalog) -> None:
+    current = catalog.current(catalog.cloud_offers, "2026-11-30")
+    assert "lambda-8x-h100-sxm-2024" not in current and "lambda-8x-h100-sxm-2026" in current
+    assert "aws-p5-48xlarge-us-east-1" not in current and "aws-p5-48xlarge-us-east-1-2025-06" in current
+    capacity_block = catalog.cloud_offers["aws-p5-48xlarge-capacity-block-us-east-1"]
+    assert capacity_block.on_demand is None  # a short-term reservation is not a 24/7 price
+    assert "aws-p5-48xlarge-capacity-block-us-east-1" not in current  # and it expired on 2025-01-01
+    assert "aws-p5-48xlarge-capacity-block-us-east-1" in catalog.current(catalog.cloud_offers, "2024-12-31")
+
+
+def test_throughput_error_is_an_uncertain_input_of_capacity(workspace, catalog) -> None:  # type: ignore[no-untyped-def]
+    ctx = Context(catalog, make_profile())
+    led = owned_ledger(ctx, option(workspace, "on_premise"))
+    keys = [k for k in ctx.factors if k.startswith("throughput_error:")]
+    assert keys
+    servers = next(c for c in led.components if c.name.startswith("GPU servers"))
+    assert any(k in servers.drivers for k in keys)
+    f = ctx.factors[keys[0]]
+    band = catalog.throughput_error[keys[0].split(":", 1)[1]]
+    # capacity needed scales with modelled / measured throughput: the band inverted
+    assert f.low == pytest.approx(1 / band.p90) and f.high == pytest.approx(1 / band.p10)
+    assert led.sizing["sizing_error_multiplier"] == pytest.approx(f.central, rel=1e-5)
 
 
 def test_missing_electricity_price_is_unknown(workspace, catalog) -> None:  # type: ignore[no-untyped-def]

@@ -48,13 +48,21 @@ class _Strict(BaseModel):
 
 
 class Provenance(_Strict):
-    """Where a number came from. Mixed rows lower single fields via field_status."""
+    """Where a number came from. Mixed rows lower single fields via field_status.
+
+    ``valid_until`` (the last day a price holds, e.g. a promotion or a price list
+    replaced on a known date) and ``supersedes`` (ids of older rows of the same
+    file this row replaces) keep stale rows in the file for the record while
+    making sure they are never chosen (:meth:`Catalog.current`).
+    """
 
     source: str = Field(min_length=3)
     as_of: str
     status: Status
     notes: str | None = None
     field_status: dict[str, Status] = Field(default_factory=dict)
+    valid_until: str | None = None
+    supersedes: list[str] = Field(default_factory=list)
 
     @field_validator("as_of", mode="before")
     @classmethod
@@ -63,6 +71,16 @@ class Provenance(_Strict):
         if not _AS_OF.match(text):
             raise ValueError(
                 f"as_of '{text}' is not a date like 2025-03-17, 2025-03, 2025, 2024-S2, 2024-Q3 or 'unknown'")
+        return text
+
+    @field_validator("valid_until", mode="before")
+    @classmethod
+    def _valid_until(cls, value: Any) -> str | None:
+        if value is None:
+            return None
+        text = str(value)
+        if not re.match(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$", text):
+            raise ValueError(f"valid_until '{text}' is not a date like 2025-06-30")
         return text
 
     @model_validator(mode="after")
@@ -213,6 +231,9 @@ class ServerSpec(_Strict):
     gpus: int = Field(ge=1)
     default_for: bool = False
     price: SourcedValue
+    #: whether ``price`` buys a complete server (CPUs, memory, NICs, chassis): "no" and
+    #: "unknown" (the listing does not say) add opex.yaml gpu_host_price to the ledger
+    includes_host: Literal["yes", "no", "unknown"] = "unknown"
     max_power_kw: SourcedValue
     notes: str | None = None
 
@@ -241,11 +262,14 @@ class CloudOffer(Provenance):
     legal_exposure: list[str] | None = None
     #: accreditation schemes that cover this offer (catalog/jurisdictions.yaml schemes)
     accreditations: list[str] = Field(default_factory=list)
+    #: short-term reservation (AWS Capacity Blocks): recorded, never used for 24/7 service
+    capacity_block: float | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _some_price(self) -> "CloudOffer":
-        if not any((self.on_demand, self.reserved_1y, self.reserved_3y, self.spot)):
-            raise ValueError("an offer needs at least one price (on_demand, reserved_1y, reserved_3y or spot)")
+        if not any((self.on_demand, self.reserved_1y, self.reserved_3y, self.spot, self.capacity_block)):
+            raise ValueError("an offer needs at least one price (on_demand, reserved_1y, reserved_3y, spot or "
+                             "capacity_block)")
         return self
 
 
@@ -408,6 +432,7 @@ FILES: dict[str, tuple[str, type[_Strict]]] = {
 }
 
 _F = TypeVar("_F", bound=_Strict)
+_P = TypeVar("_P", bound=Provenance)
 
 
 def _pydantic_problems(doc: Document, exc: ValidationError, model: type[BaseModel]) -> list[Problem]:
@@ -555,7 +580,14 @@ class Catalog:
                                                 did_you_mean(offer.open_weights_model, models)))
         elif section == "sizing":
             problems += self._check_sizing(doc, self._cache[section])
-        elif section == "fx":
+        if section in ("cloud_gpu_offers", "api_offers"):
+            offers = self._cache[section].offers
+            for oid, offer in offers.items():
+                for old in offer.supersedes:
+                    if old not in offers:
+                        problems.append(doc.problem(("offers", oid, "supersedes"),
+                                                    f"supersedes unknown offer '{old}'", did_you_mean(old, offers)))
+        if section == "fx":
             for code in self._cache[section].rates_per_eur:
                 if not re.match(r"^[A-Z]{3}$", code):
                     problems.append(doc.problem(("rates_per_eur", code), f"'{code}' is not an ISO 4217 code",
@@ -619,6 +651,16 @@ class Catalog:
     @property
     def api_offers(self) -> dict[str, ApiOffer]:
         return self._section("api_offers").offers  # type: ignore[no-any-return]
+
+    def current(self, table: Mapping[str, _P], on: str) -> dict[str, _P]:
+        """The rows of an offers table that may be chosen on date ``on`` (YYYY-MM-DD).
+
+        A row named in another row's ``supersedes``, or whose ``valid_until`` is
+        before ``on``, is left out: a stale price never wins.
+        """
+        superseded = {old for row in table.values() for old in row.supersedes}
+        return {k: v for k, v in table.items()
+                if k not in superseded and (v.valid_until is None or v.valid_until >= on)}
 
     @property
     def electricity(self) -> dict[str, ElectricityPrice]:

@@ -18,9 +18,8 @@ from advisor.countries import country_of
 from advisor.costing.ledger import CostUnknown, dec
 from advisor.errors import InputError
 from advisor.profile import Profile
-from advisor.catalog.costdata import Catalog, SourcedValue
+from advisor.catalog.costdata import ApiOffer, Catalog, CloudOffer, SourcedValue
 
-HOURS_PER_YEAR = 8760  # 730 h/month x 12 (Infracost, Azure)
 DAYS_PER_YEAR = 365
 
 #: EEA members, for "in region" when the deployment country is in the EEA. Read
@@ -77,6 +76,8 @@ class Context:
     cites: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     fx_used: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: evaluation date (YYYY-MM-DD): offers whose valid_until is earlier are never chosen
+    as_of: str = "9999-12-31"
     _growth: Factor | None = None
     #: per option, the offers that realise it and meet its constraints (from the
     #: decision); an option absent here is priced from every matching offer
@@ -156,6 +157,11 @@ class Context:
         except InputError as exc:
             raise CostUnknown(f"no '{name}' in catalog/opex.yaml", str(exc)) from None
         return item, self.cite("opex", name, item)
+
+    def hours_per_year(self) -> tuple[Decimal, dict[str, str]]:
+        """Hours a year: catalog/opex.yaml hours_per_month x 12 (730 x 12, as cloud bills count)."""
+        hpm, c = self.opex_value("hours_per_month")
+        return hpm * 12, c
 
     def opex_value(self, name: str) -> tuple[Decimal, dict[str, str]]:
         item, c = self.opex(name)
@@ -302,7 +308,69 @@ class Context:
                                   "profile", "assumption")
         return self._growth
 
-    # -------------------------------------------------------------- sizing ----
+    # ------------------------------------------------------------- offers ----
+    def cloud_offers(self) -> dict[str, CloudOffer]:
+        """Cloud GPU offers that may be chosen: no superseded or expired rows."""
+        return self.catalog.current(self.catalog.cloud_offers, self.as_of)
+
+    def api_offers(self) -> dict[str, ApiOffer]:
+        """API offers that may be chosen: no superseded or expired rows."""
+        return self.catalog.current(self.catalog.api_offers, self.as_of)
+
+    # ------------------------------------------------------------- sizing ----
+    def high_availability(self, air_gapped: bool = False) -> tuple[bool, str]:
+        """Whether a self-hosted option gets a spare failure domain, and why (for the briefing).
+
+        The profile decides when it says; otherwise DORA critical or important
+        functions and air-gapped deployments (no cloud to fail over to) get one.
+        """
+        explicit = self.profile.workload.high_availability
+        if explicit is not None:
+            return explicit, ("spare server or instance: set by the profile (workload.high_availability)" if explicit
+                              else "no spare: set by the profile (workload.high_availability: false)")
+        if air_gapped:
+            return True, ("spare server: default for air-gapped deployments, which cannot fail over to a cloud "
+                          "(set workload.high_availability: false to override)")
+        if "dora_financial_entity" in self.profile.organisation.flags and self.profile.ai.critical_or_important_function:
+            return True, ("spare server or instance: default for a DORA critical or important function "
+                          "(set workload.high_availability: false to override)")
+        return False, "no spare: not requested (set workload.high_availability: true for one)"
+
+    def capacity_error(self, gpu_id: str) -> tuple[Decimal, str]:
+        """The sizing model's error for this GPU's vendor and the profile's model, as an uncertain input.
+
+        catalog/sizing.yaml ``throughput_error`` gives measured / modelled
+        throughput per "<vendor>-dense" and "<vendor>-moe" (P10, P50, P90 of the
+        calibration residuals, docs/calibration.md). Capacity needed scales with
+        its inverse, drawn as a triangular (1/P90, 1/P50, 1/P10). Returns the
+        central capacity multiplier the plan is scaled by, and the factor key
+        capacity-driven components list as a driver. A vendor without
+        measurements takes the widest band of the same model kind (noted).
+        """
+        vendor = self.catalog.gpu(gpu_id).vendor
+        arch = "moe" if self.catalog.model(self.profile.workload.model).moe is not None else "dense"
+        table = self.catalog.throughput_error
+        eid = f"{vendor}-{arch}"
+        if eid not in table:
+            same = [k for k in table if k.endswith(f"-{arch}")] or list(table)
+            if not same:
+                raise CostUnknown("no sizing error band in catalog/sizing.yaml throughput_error",
+                                  f"add {eid} (rows, p10, p50, p90, source, as_of, status)")
+            fallback = max(same, key=lambda k: table[k].p90 / table[k].p10)
+            note = (f"No sizing error band for {vendor} GPUs with {arch} models: the widest band measured "
+                    f"({fallback}) is used (catalog/sizing.yaml throughput_error).")
+            if note not in self.notes:
+                self.notes.append(note)
+            eid = fallback
+        e = table[eid]
+        key = f"throughput_error:{eid}"
+        if key not in self.factors:
+            self.cites[("throughput_error", eid)] = e.cite(eid, "throughput_error")
+            self.factors[key] = Factor(key, f"Sizing model error, {vendor} GPUs, {arch} model (capacity needed / "
+                                            "capacity modelled = modelled / measured throughput)",
+                                       1.0 / e.p50, 1.0 / e.p90, 1.0 / e.p10, "ratio", e.source, e.as_of, e.status)
+        return dec(round(self.factors[key].central, 6)), key
+
     def plan(self, gpu_id: str, rps: float, ha: bool) -> dict[str, Any]:
         """Capacity plan for one GPU at a request rate (cached: years and options repeat)."""
         from advisor.sizing.plan import plan_capacity
@@ -335,3 +403,12 @@ def servers_for(plan: dict[str, Any], gpus_per_server: int) -> int:
     if gpi <= gpus_per_server:
         return ceil_div(plan["instances"], gpus_per_server // gpi)
     return plan["instances"] * math.ceil(gpi / gpus_per_server)
+
+
+def spare_servers(plan: dict[str, Any], gpus_per_server: int) -> int:
+    """Servers to add so that losing any one server leaves the planned capacity.
+
+    A failure domain is a server: a spare model instance inside a server that
+    fails with it is no spare. An instance spread over k servers needs k more.
+    """
+    return max(1, math.ceil(plan["layout"]["gpus_per_instance"] / gpus_per_server))

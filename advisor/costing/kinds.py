@@ -12,11 +12,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Callable
 
-from advisor.costing.context import HOURS_PER_YEAR, Context, servers_for, vms_for
+from advisor.costing.context import Context, servers_for, spare_servers, vms_for
 from advisor.costing.ledger import Component, CostUnknown, Ledger, dec, money
 from advisor.errors import InputError, did_you_mean
 from advisor.catalog.options import Option
-from advisor.catalog.costdata import ApiOffer, CloudOffer
+from advisor.catalog.costdata import ApiOffer, CloudOffer, ServerSpec
 
 MILLION = Decimal(1_000_000)
 _PREMIUM_ITEM = {
@@ -33,7 +33,7 @@ def _zero(h: int) -> list[Decimal]:
 
 def resolve_api_offer(ctx: Context) -> tuple[str, ApiOffer]:
     """The API product the profile names (workload.api_model), else one serving its open-weights model."""
-    offers = ctx.catalog.api_offers
+    offers = ctx.api_offers()
     name = ctx.profile.workload.api_model
     if name:
         if name in offers:
@@ -143,7 +143,7 @@ def rented_candidates(ctx: Context, option: Option) -> list[tuple[str, CloudOffe
     attrs = option.attributes
     out = []
     allowed = ctx.allowed.get(option.id)
-    for oid, offer in ctx.catalog.cloud_offers.items():
+    for oid, offer in ctx.cloud_offers().items():
         if allowed is not None:
             # realisation and constraints were decided with the organisation's home
             if oid in allowed and (offer.on_demand or offer.reserved_1y or offer.reserved_3y):
@@ -172,7 +172,8 @@ def _staff(ctx: Context, fte: Decimal, fte_factor: str, name: str, fte_cites: li
 def rented_offer_ledger(ctx: Context, option: Option, oid: str, offer: CloudOffer, share: float = 1.0,
                         prefix: str = "", staff: bool = True) -> Ledger:
     h = ctx.horizon
-    ha = ctx.profile.workload.high_availability
+    ha, ha_why = ctx.high_availability()
+    k, cap_f = ctx.capacity_error(offer.gpu)
     cite = ctx.cite("cloud_offer", oid, offer)
     peak_hours, phc, ph_f = ctx.uncertain("peak_hours_per_day", "Hours per day above the average load")
     level, _, cloud_f = ctx.uncertain("cloud_price_change", "Cloud GPU price level over the horizon")
@@ -182,6 +183,7 @@ def rented_offer_ledger(ctx: Context, option: Option, oid: str, offer: CloudOffe
         notes = [n for n in (ctx.price_note(list_price, offer.currency), level_note and
                              f"list price x {level_note}") if n]
         return ctx.convert(list_price, offer.currency) * level, "; ".join(notes) or None
+    hours_per_year, _ = ctx.hours_per_year()
     burst_hours = peak_hours * 365
     term, reserved = None, None
     if offer.reserved_3y is not None and h >= 3:
@@ -192,8 +194,9 @@ def rented_offer_ledger(ctx: Context, option: Option, oid: str, offer: CloudOffe
     res_q, od_q, burst_q = _zero(h), _zero(h), _zero(h)
     years = []
     for y in range(h):
-        peak = ctx.plan(offer.gpu, ctx.peak_rps(y, share), ha)
-        base = ctx.plan(offer.gpu, ctx.average_rps(y, share), ha)
+        # sized for the load x the sizing model's central error for this GPU
+        peak = ctx.plan(offer.gpu, ctx.peak_rps(y, share) * float(k), False)
+        base = ctx.plan(offer.gpu, ctx.average_rps(y, share) * float(k), False)
         if not peak["feasible"] or not base["feasible"]:
             raise CostUnknown(f"{offer.gpu} cannot serve the model within the latency targets")
         n_peak = vms_for(peak, offer.gpus)
@@ -201,20 +204,22 @@ def rented_offer_ledger(ctx: Context, option: Option, oid: str, offer: CloudOffe
         if n_peak is None or n_base is None:
             raise CostUnknown(f"one model instance needs {peak['layout']['gpus_per_instance']} GPUs; "
                               f"{offer.instance} has {offer.gpus}")
+        if ha:  # a spare instance (VM), always on: the failure domain is the VM
+            n_peak, n_base = n_peak + 1, n_base + 1
         n_base = min(n_base, n_peak)
         extra = n_peak - n_base
         plans: list[tuple[Decimal, str, tuple[Decimal, Decimal, Decimal]]] = []
         if reserved is not None:
             r = dec(reserved)
-            plans.append((dec(n_peak * HOURS_PER_YEAR) * r, "all reserved", (dec(n_peak * HOURS_PER_YEAR), Decimal(0), Decimal(0))))
+            plans.append((dec(n_peak * hours_per_year) * r, "all reserved", (dec(n_peak * hours_per_year), Decimal(0), Decimal(0))))
             if od is not None:
-                cost = dec(n_base * HOURS_PER_YEAR) * r + dec(extra) * burst_hours * dec(od)
+                cost = dec(n_base * hours_per_year) * r + dec(extra) * burst_hours * dec(od)
                 plans.append((cost, "reserved baseline + on-demand peak",
-                              (dec(n_base * HOURS_PER_YEAR), Decimal(0), dec(extra) * burst_hours)))
+                              (dec(n_base * hours_per_year), Decimal(0), dec(extra) * burst_hours)))
         if od is not None:
-            cost = (dec(n_base * HOURS_PER_YEAR) + dec(extra) * burst_hours) * dec(od)
+            cost = (dec(n_base * hours_per_year) + dec(extra) * burst_hours) * dec(od)
             plans.append((cost, "on-demand, scaled to the load",
-                          (Decimal(0), dec(n_base * HOURS_PER_YEAR), dec(extra) * burst_hours)))
+                          (Decimal(0), dec(n_base * hours_per_year), dec(extra) * burst_hours)))
         _, label, (rq, oq, bq) = min(plans, key=lambda p: p[0])
         res_q[y], od_q[y], burst_q[y] = dec(rq), dec(oq), dec(bq)
         years.append({"year": y + 1, "peak_instances": n_peak, "baseline_instances": n_base, "plan": label,
@@ -224,15 +229,15 @@ def rented_offer_ledger(ctx: Context, option: Option, oid: str, offer: CloudOffe
     if any(res_q):
         price, note = hour_price(reserved or 0.0)
         comps.append(Component(f"{prefix}Reserved GPU instances ({what}, {term})", "instance-hour", price, res_q,
-                               [cite], drivers=(cloud_f,), demand_scaled=True, note=note))
+                               [cite], drivers=(cloud_f, cap_f), demand_scaled=True, note=note))
     if any(od_q):
         price, note = hour_price(od or 0.0)
         comps.append(Component(f"{prefix}On-demand GPU instances ({what})", "instance-hour", price, od_q, [cite],
-                               drivers=(cloud_f,), demand_scaled=True, note=note))
+                               drivers=(cloud_f, cap_f), demand_scaled=True, note=note))
     if any(burst_q):
         price, note = hour_price(od or 0.0)
         comps.append(Component(f"{prefix}On-demand GPU instances at peak ({what})", "instance-hour", price, burst_q,
-                               [cite, phc], drivers=(cloud_f, ph_f), demand_scaled=True,
+                               [cite, phc], drivers=(cloud_f, ph_f, cap_f), demand_scaled=True,
                                note="; ".join(n for n in (f"{peak_hours:.3g} peak hours a day", note) if n)))
     if option.kind in _PREMIUM_ITEM or option.id == "sovereign_branded_cloud":
         item = "sovereign_branded_premium_pct" if option.id == "sovereign_branded_cloud" else _PREMIUM_ITEM[option.kind][0]
@@ -240,16 +245,26 @@ def rented_offer_ledger(ctx: Context, option: Option, oid: str, offer: CloudOffe
         pct, pc, pf = ctx.uncertain(item, label)
         spend = [sum((c.amounts()[y] for c in comps), Decimal(0)) for y in range(h)]
         comps.append(Component(f"{prefix}{label}", f"fraction of GPU spend ({ctx.currency})", pct, spend, [pc],
-                               drivers=(cloud_f, pf), demand_scaled=True,
+                               drivers=(cloud_f, pf, cap_f), demand_scaled=True,
                                note="no catalogued price list for this kind of offer: premium on the offer's price"))
     if staff:
         fte, fc, ff = ctx.uncertain("cloud_ops_fte", "Operations staff for rented GPUs")
         comps.append(_staff(ctx, fte, ff, f"{prefix}Operations staff", [fc]))
-    first = ctx.plan(offer.gpu, ctx.peak_rps(0, share), ha)
+    first = ctx.plan(offer.gpu, ctx.peak_rps(0, share) * float(k), False)
     sizing = {"offer": oid, "provider": offer.provider, "instance": offer.instance, "region": offer.region,
+              "countries": [offer.region_country] if offer.region_country else [],
               "gpu": offer.gpu, "gpus_per_instance_vm": offer.gpus, "precision": first["inputs"]["precision"],
-              "layout": first["layout"], "high_availability": ha, "years": years}
-    return Ledger(option.id, ctx.currency, h, comps, ctx.tokens_per_year(share), sizing=sizing)
+              "layout": first["layout"], "high_availability": ha, "high_availability_basis": ha_why,
+              "sizing_error_multiplier": float(k), "years": years}
+    return Ledger(option.id, ctx.currency, h, comps, ctx.tokens_per_year(share), sizing=sizing,
+                  notes=[_sizing_error_note(ctx, cap_f)])
+
+
+def _sizing_error_note(ctx: Context, key: str) -> str:
+    f = ctx.factors[key]
+    return (f"Capacity sized for {f.central:.2f}x the modelled load: the mean of the sizing model's error band "
+            f"for this GPU vendor and model kind ({f.low:.2f} to {f.high:.2f}, median {f.nominal:.2f}; "
+            f"catalog/sizing.yaml throughput_error), drawn in the simulation.")
 
 
 def _best(ctx: Context, builders: list[tuple[str, Callable[[], Ledger]]], what: str) -> Ledger:
@@ -305,35 +320,55 @@ def owned_gpu_ledger(ctx: Context, option: Option, gpu_id: str, share: float = 1
                      air_gapped: bool = False) -> Ledger:
     cat = ctx.catalog
     h = ctx.horizon
-    ha = ctx.profile.workload.high_availability or air_gapped
+    ha, ha_why = ctx.high_availability(air_gapped)
     try:
         sid, server = cat.default_server(gpu_id)
     except InputError as exc:
         raise CostUnknown(exc.problems[0].message, exc.problems[0].hint) from None
     gpu = cat.gpu(gpu_id)
+    k, cap_f = ctx.capacity_error(gpu_id)
     installed: list[int] = []
+    busy: list[Decimal] = []
     years = []
     for y in range(h):
-        plan = ctx.plan(gpu_id, ctx.peak_rps(y, share), ha)
+        # sized for the peak x the sizing model's central error for this GPU; the spare is a server
+        plan = ctx.plan(gpu_id, ctx.peak_rps(y, share) * float(k), False)
         if not plan["feasible"]:
             raise CostUnknown(f"{gpu_id} cannot serve the model within the latency targets")
-        need = servers_for(plan, server.gpus)
+        need = servers_for(plan, server.gpus) + (spare_servers(plan, server.gpus) if ha else 0)
         installed.append(max(need, installed[-1] if installed else 0))
+        # mean utilisation of what is installed: average load / capacity of the installed instances
+        per_server = Decimal(server.gpus) / Decimal(plan["layout"]["gpus_per_instance"])
+        capacity = dec(plan["requests_per_s_per_instance"]) * dec(installed[-1]) * per_server
+        busy.append(min(Decimal(1), dec(ctx.average_rps(y, share) * float(k)) / capacity) if capacity else Decimal(1))
         years.append({"year": y + 1, "servers": installed[-1], "gpus": installed[-1] * server.gpus,
-                      "peak_utilisation": plan["peak_utilisation"]})
+                      "peak_utilisation": plan["peak_utilisation"], "mean_utilisation": float(round(busy[-1], 8))})
     new = [installed[0]] + [installed[y] - installed[y - 1] for y in range(1, h)]
     pcite = ctx.cite("server", sid, server.price)
     kw_cite = ctx.cite("server_power", sid, server.max_power_kw)
     price, hw_f = ctx.hardware_price(sid, server.price)
     comps: list[Component] = []
     comps.append(Component(f"{prefix}GPU servers ({server.name})", "server", price, [dec(n) for n in new], [pcite],
-                           timing="start", category="capex", drivers=(hw_f,), demand_scaled=True,
+                           timing="start", category="capex", drivers=(hw_f, cap_f), demand_scaled=True,
                            note=_join(ctx.central_note(hw_f),
                                       ctx.price_note(server.price.value, server.price.currency or ctx.currency))))
+    unit_capex = price
+    if server.includes_host != "yes":
+        host_item, hc = ctx.opex("gpu_host_price")
+        host, _, host_f = ctx.uncertain("gpu_host_price", "Host server for a GPU baseboard (CPUs, memory, NICs, chassis)")
+        host_price = ctx.convert(host, host_item.currency)
+        unit_capex = price + host_price
+        why = ("the catalogued price is for the GPUs only" if server.includes_host == "no"
+               else "the listing does not say whether the host is included, so one is added")
+        comps.append(Component(f"{prefix}Host servers (CPUs, memory, NICs, chassis)", "server", host_price,
+                               [dec(n) for n in new], [hc], timing="start", category="capex",
+                               drivers=(host_f, cap_f), demand_scaled=True,
+                               note=_join(why, ctx.central_note(host_f), ctx.price_note(float(host),
+                                                                                     host_item.currency or "USD"))))
     net, nc, net_f = ctx.uncertain("network_capex_pct", "Network, racks and installation (% of servers)")
     comps.append(Component(f"{prefix}Network, racks and installation", f"fraction of server CapEx ({ctx.currency})",
-                           net, [dec(n) * price for n in new], [nc], timing="start", category="capex",
-                           drivers=(hw_f, net_f), demand_scaled=True))
+                           net, [dec(n) * unit_capex for n in new], [nc], timing="start", category="capex",
+                           drivers=(hw_f, net_f, cap_f), demand_scaled=True))
     # residual value: straight-line to the residual fraction over the economic life
     rv, rvc, rv_f = ctx.uncertain("residual_value_pct", "Residual value at end of life")
     life, lc = ctx.opex_value("economic_life_years")
@@ -341,41 +376,35 @@ def owned_gpu_ledger(ctx: Context, option: Option, gpu_id: str, share: float = 1
     for y, n in enumerate(new):
         age = dec(h - y)
         frac = max(rv, Decimal(1) - (Decimal(1) - rv) * age / life)
-        value_left += dec(n) * price * frac
+        value_left += dec(n) * unit_capex * frac
     rq = _zero(h)
     rq[-1] = Decimal(1)
     comps.append(Component(f"{prefix}Residual value of the servers at the end of the horizon", "lot", -value_left,
-                           rq, [rvc, lc, pcite], timing="end", category="residual", drivers=(hw_f, rv_f),
+                           rq, [rvc, lc, pcite], timing="end", category="residual", drivers=(hw_f, rv_f, cap_f),
                            note=f"straight-line to {rv:.1%} over {life} years"))
-    # power: IT power x utilisation x PUE x hours x local price
-    kwh_price, ec, e_f = ctx.electricity()
-    pue, pc, pue_f = ctx.uncertain("pue", "Power usage effectiveness (PUE)")
-    util, uc, util_f = ctx.uncertain("gpu_utilisation", "Mean fraction of peak IT power drawn")
-    kw = dec(server.max_power_kw.value)
-    kwh = [dec(n) * kw * util * pue * HOURS_PER_YEAR for n in installed]
-    comps.append(Component(f"{prefix}Electricity", "kWh", kwh_price, kwh, [ec, kw_cite, pc, uc],
-                           drivers=(e_f, pue_f, util_f), demand_scaled=True,
-                           note=f"{kw} kW per server x {util:.3g} utilisation x PUE {pue:.3g} x {HOURS_PER_YEAR} h"))
+    comps.extend(_electricity(ctx, server, kw_cite, installed, busy, cap_f, prefix))
     colo_item, cc = ctx.opex("colocation_per_kw_month")
     colo, _, colo_f = ctx.uncertain("colocation_per_kw_month", "Colocation or facility price per kW-month")
+    kw = dec(server.max_power_kw.value)
     comps.append(Component(f"{prefix}Colocation or facility (provisioned kW)", "kW-month",
                            ctx.convert(colo, colo_item.currency), [dec(n) * kw * 12 for n in installed],
-                           [cc, kw_cite], drivers=(colo_f,), demand_scaled=True,
+                           [cc, kw_cite], drivers=(colo_f, cap_f), demand_scaled=True,
                            note=_join(ctx.central_note(colo_f), ctx.price_note(float(colo), colo_item.currency or "USD"))))
     maint, mc, m_f = ctx.uncertain("maintenance_pct", "Maintenance and support (% of hardware per year)")
-    base_after_warranty = [dec(installed[y - 1]) * price if y > 0 else Decimal(0) for y in range(h)]
+    base_after_warranty = [dec(installed[y - 1]) * unit_capex if y > 0 else Decimal(0) for y in range(h)]
     if any(base_after_warranty):
         comps.append(Component(f"{prefix}Maintenance and support (after the first year)",
                                f"fraction of hardware CapEx ({ctx.currency})", maint, base_after_warranty, [mc],
-                               drivers=(hw_f, m_f), demand_scaled=True))
-    if gpu.vendor == "nvidia":
+                               drivers=(hw_f, m_f, cap_f), demand_scaled=True))
+    if gpu.vendor == "nvidia" and ctx.profile.finance.nvidia_ai_enterprise:
         lic_item, lcite = ctx.opex("nvaie_per_gpu_year")
         lic, _, lic_f = ctx.uncertain("nvaie_per_gpu_year", "NVIDIA AI Enterprise licence per GPU-year")
         comps.append(Component(f"{prefix}Software licences (NVIDIA AI Enterprise)", "GPU-year",
                                ctx.convert(lic, lic_item.currency), [dec(n * server.gpus) for n in installed],
-                               [lcite], drivers=(lic_f,), demand_scaled=True,
-                               note=_join(ctx.central_note(lic_f), ctx.price_note(float(lic), lic_item.currency or "USD"))))
-    staff = owned_staff(ctx, installed, prefix)
+                               [lcite], drivers=(lic_f, cap_f), demand_scaled=True,
+                               note=_join("opted in (finance.nvidia_ai_enterprise)", ctx.central_note(lic_f),
+                                          ctx.price_note(float(lic), lic_item.currency or "USD"))))
+    staff = owned_staff(ctx, installed, prefix, cap_f)
     comps.extend(staff)
     if air_gapped:
         over, oc, a_f = ctx.uncertain("airgap_overhead_pct", "Air-gap overhead on staff (offline updates)")
@@ -384,17 +413,48 @@ def owned_gpu_ledger(ctx: Context, option: Option, gpu_id: str, share: float = 1
             comps.append(Component(f"{prefix}Offline update process (air gap, on {on})",
                                    f"fraction of staff cost ({ctx.currency})", over, c.amounts(), [oc],
                                    drivers=c.drivers + (a_f,), demand_scaled=c.demand_scaled))
-    first = ctx.plan(gpu_id, ctx.peak_rps(0, share), ha)
+    first = ctx.plan(gpu_id, ctx.peak_rps(0, share) * float(k), False)
     sizing = {"gpu": gpu_id, "server": sid, "server_name": server.name, "gpus_per_server": server.gpus,
               "precision": first["inputs"]["precision"], "layout": first["layout"],
-              "high_availability": ha, "years": years}
-    notes = []
-    if air_gapped:
-        notes.append("Air-gapped: no burst capacity, so sized for the peak with an N+1 spare instance.")
+              "high_availability": ha, "high_availability_basis": ha_why,
+              "sizing_error_multiplier": float(k), "years": years}
+    notes = [_sizing_error_note(ctx, cap_f)]
+    if ha:
+        notes.append(f"High availability: {ha_why}; one spare server (more if a model instance spans servers) on "
+                     "top of the capacity the peak needs.")
     return Ledger(option.id, ctx.currency, h, comps, ctx.tokens_per_year(share), sizing=sizing, notes=notes)
 
 
-def owned_staff(ctx: Context, installed: list[int], prefix: str = "") -> list[Component]:
+def _electricity(ctx: Context, server: ServerSpec, kw_cite: dict[str, str], installed: list[int],
+                 busy: list[Decimal], cap_f: str, prefix: str) -> list[Component]:
+    """Energy of the installed servers: idle power all the time, plus load power in proportion to use.
+
+    kWh a year = servers x max kW x (idle share + (full-load share - idle share) x mean
+    utilisation) x PUE x hours, the utilisation being the average load over the
+    capacity installed (the sizing's, not an assumption). Two lines, so each part
+    moves only with its own inputs in the simulation.
+    """
+    kwh_price, ec, e_f = ctx.electricity()
+    pue, pc, pue_f = ctx.uncertain("pue", "Power usage effectiveness (PUE)")
+    idle, ic, idle_f = ctx.uncertain("server_idle_power_pct", "Server power at idle (share of maximum)")
+    load, lc, load_f = ctx.uncertain("server_load_power_pct", "Server power at full load (share of maximum)")
+    hours, hc = ctx.hours_per_year()
+    kw = dec(server.max_power_kw.value)
+    idle_kwh = [dec(n) * kw * idle * pue * hours for n in installed]
+    load_kwh = [dec(n) * kw * (load - idle) * u * pue * hours for n, u in zip(installed, busy)]
+    mean_u = sum(busy, Decimal(0)) / len(busy)
+    return [
+        Component(f"{prefix}Electricity, idle power", "kWh", kwh_price, idle_kwh, [ec, kw_cite, pc, ic, hc],
+                  drivers=(e_f, pue_f, idle_f, cap_f), demand_scaled=True,
+                  note=f"{kw} kW per server x {idle:.3g} at idle x PUE {pue:.3g} x {hours} h"),
+        Component(f"{prefix}Electricity, serving load", "kWh", kwh_price, load_kwh, [ec, kw_cite, pc, lc, hc],
+                  drivers=(e_f, pue_f, load_f), demand_scaled=True,
+                  note=(f"{kw} kW per server x ({load:.3g} at full load - {idle:.3g} at idle) x mean utilisation "
+                        f"{mean_u:.0%} over the horizon x PUE {pue:.3g} x {hours} h")),
+    ]
+
+
+def owned_staff(ctx: Context, installed: list[int], prefix: str = "", cap_f: str | None = None) -> list[Component]:
     """Operations staff for owned servers: max(minimum team, FTE per server x servers) per year.
 
     Each year's FTE follow whichever term binds, and only that term's range
@@ -419,7 +479,7 @@ def owned_staff(ctx: Context, installed: list[int], prefix: str = "") -> list[Co
                              note=f"{fmin:.3g} FTE whatever the number of servers"))
     if any(scaled):
         out.append(Component(f"{prefix}Operations staff (per server)", "FTE-year", salary, scaled,
-                             scites + [fpc], drivers=(okey, per_f), demand_scaled=True,
+                             scites + [fpc], drivers=(okey, per_f) + ((cap_f,) if cap_f else ()), demand_scaled=True,
                              note=f"{fper:.3g} FTE per server, above the minimum team of {fmin:.3g} FTE"))
     return out
 
@@ -470,7 +530,7 @@ def hybrid_ledger(ctx: Context, option: Option) -> Ledger:
     allowed = ctx.allowed.get(option.id)
     if allowed is None or resolve_api_offer(ctx)[0] in allowed:
         tiers.append(("API", api_tier))
-    for oid, offer in ctx.catalog.cloud_offers.items():
+    for oid, offer in ctx.cloud_offers().items():
         if allowed is not None and oid not in allowed:
             continue
         if ctx.residency_required and (not offer.region_country or not ctx.in_region(offer.region_country)):

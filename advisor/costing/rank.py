@@ -16,7 +16,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from advisor.costing.context import HOURS_PER_YEAR, Context
+from advisor.costing.context import Context
 from advisor.costing.kinds import build_ledger
 from advisor.costing.ledger import CostUnknown, Ledger, break_even_month, dec, money
 from advisor.costing.montecarlo import percentiles, simulate, tornado
@@ -77,7 +77,7 @@ def _owning_vs_renting(ctx: Context, ledger: Ledger) -> dict[str, Any] | None:
     if not gpu or not years or "server" not in ledger.sizing:
         return None
     rates = []
-    for oid, offer in ctx.catalog.cloud_offers.items():
+    for oid, offer in ctx.cloud_offers().items():
         if offer.gpu == gpu and offer.on_demand is not None:
             try:
                 rates.append((ctx.convert(offer.on_demand, offer.currency) / offer.gpus, oid))
@@ -88,7 +88,8 @@ def _owning_vs_renting(ctx: Context, ledger: Ledger) -> dict[str, Any] | None:
     rate, oid = min(rates)
     gpus = dec(sum(y["gpus"] for y in years)) / len(years)
     annual = ledger.total / ledger.horizon
-    u = annual / (gpus * HOURS_PER_YEAR * rate)
+    hours, _ = ctx.hours_per_year()
+    u = annual / (gpus * hours * rate)
     return {"value": float(round(u, 2)), "gpu": gpu, "against_offer": oid,
             "rate_per_gpu_hour": money(rate, Decimal("0.0001")), "currency": ctx.currency,
             "note": ("owning is cheaper than renting the same GPUs on demand when they would be busy more than "
@@ -153,7 +154,7 @@ def rank_decision(decision: Decision, profile: Profile, catalog: Catalog, option
                   jurisdictions: Jurisdictions | None = None, seed: int = DEFAULT_SEED,
                   draws: int = DEFAULT_DRAWS) -> Decision:
     """A copy of ``decision`` with the usable options costed and ranked by central NPV."""
-    ctx = Context(catalog, profile)
+    ctx = Context(catalog, profile, as_of=decision.evaluated_on.isoformat())
     if jurisdictions is not None and "EEA" in jurisdictions.groups:
         ctx.eea = jurisdictions.members("EEA")
     locale = locale_for(profile.organisation.hq_country)

@@ -142,7 +142,10 @@ class Workload(_Strict):
     peak_factor: float = Field(default=3.0, ge=1, description="Peak hourly rate / average hourly rate")
     latency: Latency = Field(default_factory=Latency)
     growth_per_year: float = Field(default=0.0, ge=-0.9, le=10)
-    high_availability: bool = Field(default=False, description="Add N+1 spare capacity")
+    high_availability: Optional[bool] = Field(
+        default=None,
+        description="A spare server or instance (a failure domain) for self-hosted options. Default: on for "
+                    "DORA critical or important functions and for air-gapped deployments, off otherwise")
     sensitive_share: Optional[float] = Field(
         default=None, gt=0, lt=1,
         description="Share of requests with the data classes a hybrid option keeps on its own servers. "
@@ -213,11 +216,14 @@ def legacy_sovereignty(value: str, hq_country: Any) -> dict[str, Any]:
 
 
 class Finance(_Strict):
-    currency: Literal["EUR", "USD", "GBP", "CHF"] = "EUR"
+    currency: Literal[V.CURRENCIES] = "EUR"  # type: ignore[valid-type]
     horizon_years: int = Field(default=3, ge=1, le=10)
     discount_rate: float = Field(default=0.08, ge=0, le=1)
     deployment_country: Optional[str] = Field(
         default=None, description="Where owned hardware would run. Default: hq_country")
+    nvidia_ai_enterprise: bool = Field(
+        default=False, description="Cost NVIDIA AI Enterprise licences for owned NVIDIA GPUs (opt-in: "
+                                   "open-source serving stacks need none)")
 
     @field_validator("deployment_country")
     @classmethod

@@ -120,3 +120,8 @@ ORDINALS: dict[str, tuple[str, ...]] = {
     "risk_appetite": RISK_APPETITE,
     "customisation": CUSTOMISATION,
 }
+
+#: Reporting currencies: those catalog/fx.yaml rates (ECB reference rates, and the
+#: USD pegs of SAR and AED), covering the jurisdictions of the rule library.
+CURRENCIES = ("EUR", "USD", "GBP", "CHF", "CAD", "JPY", "KRW", "AUD", "SGD", "HKD", "INR", "CNY", "BRL", "SAR",
+              "AED", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "NZD", "ZAR", "MXN", "TRY", "ILS")

@@ -96,15 +96,17 @@ PROFILE_FIELDS: tuple[FieldSpec, ...] = (
     _f("workload.latency.ttft_ms", "number", doc="p95 time to first token target"),
     _f("workload.latency.tpot_ms", "number", doc="p95 time per output token target"),
     _f("workload.growth_per_year", "number", doc="workload growth per year"),
-    _f("workload.high_availability", "bool", doc="N+1 capacity wanted"),
+    _f("workload.high_availability", "bool", doc="spare server or instance wanted (null: advisor's default)",
+       optional=True),
     _f("workload.sensitive_share", "number", doc="share of requests kept on own servers by a hybrid option",
        optional=True),
     _f("workload.cached_input_share", "number", doc="share of API input tokens served from cache",
        optional=True),
-    _f("finance.currency", "enum", ("EUR", "USD", "GBP", "CHF"), "reporting currency"),
+    _f("finance.currency", "enum", V.CURRENCIES, "reporting currency"),
     _f("finance.horizon_years", "number", doc="TCO horizon in years"),
     _f("finance.discount_rate", "number", doc="discount rate"),
     _f("finance.deployment_country", "country", doc="where owned hardware would run"),
+    _f("finance.nvidia_ai_enterprise", "bool", doc="NVIDIA AI Enterprise licences costed (opt-in)"),
 )
 
 DERIVED_FIELDS: tuple[FieldSpec, ...] = (
