@@ -72,7 +72,10 @@ def test_moe_parameters_match_published_totals(catalog: Catalog) -> None:
 
 
 def test_fx_cross_rate(catalog: Catalog) -> None:
-    assert catalog.fx_rate("EUR", "USD") == pytest.approx(1.0705)
+    assert catalog.fx_rate("EUR", "USD") == pytest.approx(1.1684)  # ECB, 2026-04-13
+    assert catalog.fx_rate("USD", "SAR") == pytest.approx(3.75)  # the SAMA peg
+    for code in ("CAD", "JPY", "KRW", "AUD", "SGD", "HKD", "INR", "CNY", "BRL", "SAR", "AED"):
+        assert catalog.fx.rates_per_eur[code].as_of.startswith("2026"), code
     assert catalog.fx_rate("USD", "EUR") * catalog.fx_rate("EUR", "USD") == pytest.approx(1.0)
     with pytest.raises(InputError, match="unknown currency 'USS'"):
         catalog.fx_rate("USS", "EUR")
