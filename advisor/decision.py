@@ -510,8 +510,15 @@ def share_obligations(results: list[OptionResult]) -> tuple[list[OptionResult], 
     if len(usable) < 2:
         return results, []
     # a finding waived for some option is not shared: it stays with each option
+    # (the same rule, effect and controls: a duty worded or controlled differently
+    # for some option is specific to it)
     keys = [{(f.rule_id, f.effect) for f in r.findings if f.effect != "exclude" and f.waived is None}
             for r in usable]
+    controls_seen: dict[tuple[str, str], set[tuple[str, ...]]] = {}
+    for r in usable:
+        for f in r.findings:
+            controls_seen.setdefault((f.rule_id, f.effect), set()).add(tuple(f.controls))
+    keys = [{k for k in ks if len(controls_seen[k]) == 1} for ks in keys]
     common = set.intersection(*keys)
     if not common:
         return results, []
