@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 import click
@@ -60,24 +61,32 @@ def evaluate(profile: str, rules_dir: "RulesChoice | None", catalog_dir: str | N
     on = parse_date(as_of)
     if fmt is None:
         fmt = "summary" if output is None and sys.stdout.isatty() else "markdown"
-    worker = None
+    worker = pdf_worker = None
+    if fmt in ("pdf", "all"):
+        # the PDF is laid out by another process, which loads WeasyPrint now
+        from advisor.report.chartworker import PdfWorker
+        from advisor.resources import default_templates_dir
+
+        css = Path(templates_dir or default_templates_dir()) / "report.css"
+        pdf_worker = PdfWorker(css if css.is_file() else default_templates_dir() / "report.css")
     if fmt in ("html", "pdf", "all"):
-        # charts are drawn by a second process, which loads matplotlib now
+        # charts are drawn by another process, which loads matplotlib now
         from advisor.report.chartworker import ChartWorker
 
         worker = ChartWorker()
     try:
         _evaluate(profile, rules_dir, catalog_dir, templates_dir, fmt, output, page_size,
-                  neutral, on, evidence_file, engine, seed, worker)
+                  neutral, on, evidence_file, engine, seed, worker, pdf_worker)
     finally:
-        if worker is not None:
-            worker.close()
+        for w in (worker, pdf_worker):
+            if w is not None:
+                w.close()
 
 
 def _evaluate(profile: str, rules_dir: "RulesChoice | None", catalog_dir: str | None,
               templates_dir: str | None, fmt: str, output: str | None, page_size: str | None,
               neutral: bool, on: dt.date, evidence_file: str | None, engine: str,
-              seed: int | None, worker: Any) -> None:
+              seed: int | None, worker: Any, pdf_worker: Any = None) -> None:
     from advisor.costing import load_cost_catalog
     from advisor.decision import evaluate as run
     from advisor.profile import load_profile
@@ -111,7 +120,7 @@ def _evaluate(profile: str, rules_dir: "RulesChoice | None", catalog_dir: str | 
             emit(decision, fmt=fmt, output=output, templates_dir=ws.templates_dir,
                  catalog_dir=ws.catalog_dir, neutral=neutral,
                  page_size=page_size or default_page_size(loaded.profile.organisation.hq_country),
-                 drawer=worker.draw if worker is not None else None)
+                 drawer=worker.draw if worker is not None else None, pdf_worker=pdf_worker)
         if output and output != "-" and sys.stdout.isatty():
             from advisor.report.summary import render_summary
 

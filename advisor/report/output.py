@@ -56,16 +56,49 @@ def write_output(output: str, data: bytes) -> None:
     _atomic_write(_check_file_target(output), data)
 
 
+class _Charts:
+    """Draws chart jobs once: the PNG charts serve both the PDF and the Markdown."""
+
+    def __init__(self, drawer: Any) -> None:
+        from advisor.report.briefing import run_chart_jobs
+
+        self.drawer = drawer or run_chart_jobs
+        self.drawn: list[tuple[Any, dict[str, Any]]] = []
+
+    def __call__(self, jobs: Any) -> dict[str, Any]:
+        for done, result in self.drawn:
+            if done == jobs:
+                return result
+        result = self.drawer(jobs)
+        self.drawn.append((jobs, result))
+        return result
+
+
 def emit(decision: Decision, *, fmt: str, output: Optional[str], templates_dir: Path,
-         catalog_dir: Path, page_size: str, neutral: bool, drawer: Any = None) -> None:
+         catalog_dir: Path, page_size: str, neutral: bool, drawer: Any = None,
+         pdf_worker: Any = None) -> None:
+    """Render ``fmt`` and write it. ``drawer`` draws chart jobs (a
+    :class:`~advisor.report.chartworker.ChartWorker`'s ``draw`` works ahead
+    when told what comes next); ``pdf_worker`` (a
+    :class:`~advisor.report.chartworker.PdfWorker`) lays out the PDF while the
+    other formats are rendered here."""
     from advisor.report import render
 
+    worker = getattr(drawer, "__self__", None)
+    prefetch = getattr(worker, "prefetch", None)
+    charts = _Charts(drawer)
+
+    def pdf_of(html: str) -> bytes:
+        if pdf_worker is not None:
+            return pdf_worker.result(html, decision.evaluated_on)  # type: ignore[no-any-return]
+        return render.render_pdf(html, decision)
+
     if fmt in ("pdf", "all"):
-        prefetch = getattr(drawer, "__self__", None)
-        if prefetch is not None and hasattr(prefetch, "prefetch"):
-            # start the SVG charts in the worker, then load WeasyPrint meanwhile
-            prefetch.prefetch(render.chart_jobs_for(decision, catalog_dir, neutral=neutral))
-        render.load_weasyprint()
+        if prefetch is not None:
+            # the PDF's PNG charts are drawn in the worker while this process goes on
+            prefetch(render.chart_jobs_for(decision, catalog_dir, neutral=neutral, fmt="png"))
+        if pdf_worker is None:
+            render.load_weasyprint()  # a missing WeasyPrint or Pango is reported now
 
     if fmt == "all":
         if not output:
@@ -78,22 +111,23 @@ def emit(decision: Decision, *, fmt: str, output: Optional[str], templates_dir: 
             raise InputError.single(output, f"folder {folder.parent} does not exist")
         # render everything first, write only when all succeeded
         files: dict[str, bytes] = {}
-        # HTML first: it collects the SVG charts the worker was given above
+        # the PDF's HTML first: the PDF worker lays it out while the rest is rendered
+        pdf_html = render.render_html(decision, templates_dir, catalog_dir, page_size=page_size,
+                                      neutral=neutral, drawer=charts, chart_format="png")
+        if pdf_worker is not None:
+            pdf_worker.submit(pdf_html, decision.evaluated_on)
+        if prefetch is not None:
+            prefetch(render.chart_jobs_for(decision, catalog_dir, neutral=neutral))
         html = render.render_html(decision, templates_dir, catalog_dir, page_size=page_size,
-                                  neutral=neutral, drawer=drawer)
+                                  neutral=neutral, drawer=charts)
         files["report.html"] = html.encode("utf-8")
-        prefetch = getattr(drawer, "__self__", None)
-        if prefetch is not None and hasattr(prefetch, "prefetch"):
-            # the PNG charts for the Markdown are drawn while WeasyPrint lays out the PDF
-            prefetch.prefetch(render.chart_jobs_for(decision, catalog_dir, neutral=neutral,
-                                                    fmt="png"))
-        files["report.pdf"] = render.render_pdf(html, decision)
         md, images = render.render_markdown_with_charts(decision, templates_dir, catalog_dir,
-                                                        neutral=neutral, drawer=drawer)
+                                                        neutral=neutral, drawer=charts)
         files["report.md"] = md.encode("utf-8")
         for name, png in images.items():
             files[f"charts/{name}"] = png
         files["decision.json"] = render.render_json(decision).encode("utf-8")
+        files["report.pdf"] = pdf_of(pdf_html)
         folder.mkdir(exist_ok=True)
         for rel, data in files.items():
             target = folder / rel
@@ -109,9 +143,9 @@ def emit(decision: Decision, *, fmt: str, output: Optional[str], templates_dir: 
         data = render.render_html(decision, templates_dir, catalog_dir, page_size=page_size,
                                   neutral=neutral, drawer=drawer).encode("utf-8")
     elif fmt == "pdf":
-        html = render.render_html(decision, templates_dir, catalog_dir, page_size=page_size,
-                                  neutral=neutral, drawer=drawer)
-        data = render.render_pdf(html, decision)
+        data = pdf_of(render.render_html(decision, templates_dir, catalog_dir,
+                                         page_size=page_size, neutral=neutral, drawer=charts,
+                                         chart_format="png"))
         if not output or output == "-":
             if sys.stdout.isatty():
                 raise InputError.single("--output", "a PDF is binary",

@@ -9,6 +9,7 @@ can never become markup.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any, Optional
@@ -140,13 +141,24 @@ def chart_jobs_for(decision: Decision, catalog_dir: Path, *, neutral: bool,
 
 
 def render_html(decision: Decision, templates_dir: Optional[Path], catalog_dir: Path, *,
-                page_size: str = "a4", neutral: bool = False, drawer: Any = None) -> str:
-    """The HTML briefing; ``drawer`` draws the charts (default: in-process)."""
+                page_size: str = "a4", neutral: bool = False, drawer: Any = None,
+                chart_format: str = "svg") -> str:
+    """The HTML briefing; ``drawer`` draws the charts (default: in-process).
+
+    Charts are inline SVG, or with ``chart_format="png"`` PNG images (data
+    URIs): the HTML a PDF is made from, since WeasyPrint lays out and draws a
+    PNG several times faster than the same chart as SVG (and a 200 dpi image
+    prints sharp at the chart's size)."""
+    import base64
+
     from advisor.report.output import PAGE_SIZES
 
     b = _briefing(decision, catalog_dir, neutral=neutral,
-                  page_size=PAGE_SIZES.get(page_size, page_size), chart_format="svg",
+                  page_size=PAGE_SIZES.get(page_size, page_size), chart_format=chart_format,
                   drawer=drawer)
+    if chart_format == "png":
+        b.charts = {name: f'<img src="data:image/png;base64,{base64.b64encode(png).decode()}" '
+                          f'alt="{name} chart">' for name, png in b.charts.items()}
     directory = templates_dir or default_templates_dir()
     return _render(directory, "report.html.j2", True, _locale(decision), b=b)
 
@@ -172,6 +184,11 @@ def load_weasyprint() -> Any:
 
 
 def render_pdf(html: str, decision: Decision) -> bytes:
+    """PDF from the HTML with WeasyPrint (see :func:`pdf_from_html`)."""
+    return pdf_from_html(html, decision.evaluated_on)
+
+
+def pdf_from_html(html: str, evaluated_on: dt.date) -> bytes:
     """PDF from the HTML with WeasyPrint; its dates come from the evaluation date
     (the HTML's dcterms meta), so the same inputs give the same document."""
     weasyprint = load_weasyprint()
@@ -181,7 +198,7 @@ def render_pdf(html: str, decision: Decision) -> bytes:
     # Fonts embedded in the PDF are subset by fontTools, which stamps them with
     # the current time unless SOURCE_DATE_EPOCH is set: pin it to the evaluation
     # date so the same inputs give byte-identical PDFs.
-    epoch = calendar.timegm(decision.evaluated_on.timetuple())
+    epoch = calendar.timegm(evaluated_on.timetuple())
     previous = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
     try:
