@@ -193,6 +193,20 @@ def test_chart_worker_draws_the_same_charts_and_falls_back(workspace) -> None:  
         assert worker.draw(jobs) == run_chart_jobs(jobs)  # still works, in-process
 
 
+def test_pdf_worker_writes_the_in_process_pdf(clinic_html: str) -> None:
+    """The PDF laid out by the warmed-up worker is byte for byte the one laid
+    out in this process (and a second request is served too)."""
+    from advisor.report.chartworker import PdfWorker
+    from advisor.resources import default_templates_dir
+
+    html = clinic_html.replace("<h1>", "<h1>Worker ", 1)
+    expected = render.pdf_from_html(html, AS_OF)
+    with PdfWorker(default_templates_dir() / "report.css") as worker:
+        assert worker.alive
+        assert worker.result(html, AS_OF) == expected
+        assert worker.result(html, AS_OF) == expected
+
+
 @pytest.mark.parametrize("value", [0.5, 1e-05, 2.5e-07, 9e-05, 0.0001, 1e16, -3e20, 123456.789,
                                    float("inf")])
 def test_json_is_what_pythons_json_module_writes(workspace, value: float) -> None:  # type: ignore[no-untyped-def]
