@@ -11,7 +11,7 @@ import click
 from advisor.cli.common import guarded
 
 
-@click.command()
+@click.command(short_help="Rewrite a version-1 profile as schema_version 2.")
 @click.argument("profile", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Write the version-2 profile here (default: standard output). "
