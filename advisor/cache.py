@@ -89,15 +89,20 @@ def code_fingerprint() -> str:
 
 def content_key(kind: str, files: Iterable[Path], extra: str = "") -> str:
     """The cache key of ``kind`` built from ``files`` (missing files count as absent)."""
+    from advisor.errors import InputError
+    from advisor.safeio import read_bounded
+
     h = hashlib.sha256(f"{kind}\0{code_fingerprint()}\0{extra}\0".encode())
     for path in files:
-        try:
-            data = Path(path).read_bytes()
-        except OSError:
-            data = None
         h.update(f"{path}\0".encode())
-        h.update(b"\1" + data if data is not None else b"\0")
-        h.update(b"\0")
+        if not os.path.lexists(path):
+            h.update(b"\0")
+            continue
+        try:  # bounded, and read once per run: the load gets the same bytes
+            h.update(b"\1" + read_bounded(path, what="file") + b"\0")
+        except InputError as exc:  # a device, a FIFO that does not end, too large...:
+            # a key no entry has (errors are never stored); the load reports it
+            h.update(b"\2" + str(exc).encode() + b"\0")
     return h.hexdigest()
 
 

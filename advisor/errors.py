@@ -10,11 +10,32 @@ officer sees every mistake at once rather than one per run.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence, TypeVar
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
+
+#: Characters that must never reach a terminal raw: C0/C1 controls (escape
+#: sequences) and Unicode bidirectional controls (which reorder what is shown).
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f"
+                          "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with control and bidi characters written as escapes (\\x1b, \\u202e)."""
+    def esc(m: re.Match[str]) -> str:
+        code = ord(m.group())
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _UNPRINTABLE.sub(esc, text)
+
+
+def shorten(value: object, limit: int = 40) -> str:
+    """A value for a message: escaped, and cut to ``limit`` characters."""
+    text = escape_controls(str(value))
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 @dataclass(frozen=True, order=True)
@@ -36,7 +57,7 @@ class Problem:
         text = f"{where}: {self.message}"
         if self.hint:
             text += f" ({self.hint})"
-        return text
+        return escape_controls(text).replace("\n", "\\n")  # one problem, one line
 
 
 class AdvisorError(Exception):

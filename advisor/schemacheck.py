@@ -13,7 +13,7 @@ from typing import Any, Literal, TypeVar
 import pydantic
 from pydantic import BaseModel
 
-from advisor.errors import InputError, Problem, did_you_mean, one_of
+from advisor.errors import InputError, Problem, did_you_mean, one_of, shorten
 from advisor.yamlload import Document, PathKey
 
 M = TypeVar("M", bound=BaseModel)
@@ -68,38 +68,57 @@ def field_info_at(model: type[BaseModel], loc: PathKey) -> tuple[type[BaseModel]
     return (container, annotation)
 
 
-def _clean_loc(loc: tuple[Any, ...]) -> PathKey:
-    # pydantic adds pseudo-steps for unions/functions ('function-after[...]', 'list[...]')
-    return tuple(p for p in loc if isinstance(p, int) or not any(c in str(p) for c in "[]()"))
+_NO_DATA = object()
+
+
+def _clean_loc(loc: tuple[Any, ...], data: Any = _NO_DATA) -> PathKey:
+    """The path into the document of a pydantic error location. pydantic adds
+    pseudo-steps for unions and validators ('function-after[...]', 'list[...]');
+    a step is kept when it is a key or index of the data, so a user's key
+    that looks like a pseudo-step (``foo(bar``) is not dropped."""
+    out: list[Any] = []
+    current = data
+    for part in loc:
+        if isinstance(current, dict) and part in current:
+            out.append(part)
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            out.append(part)
+            current = current[part]
+        elif isinstance(part, int) or not any(c in str(part) for c in "[]()"):
+            out.append(part)  # a missing key, or past the data
+            current = _NO_DATA
+    return tuple(out)
 
 
 def problems_from_validation(exc: pydantic.ValidationError, doc: Document,
-                             model: type[BaseModel], base: PathKey = ()) -> list[Problem]:
+                             model: type[BaseModel], base: PathKey = (),
+                             data: Any = _NO_DATA) -> list[Problem]:
     problems: list[Problem] = []
     for err in exc.errors(include_url=False):
-        loc = base + _clean_loc(tuple(err["loc"]))
-        dotted = ".".join(str(p) for p in loc if not isinstance(p, int)) or "(top level)"
+        loc = base + _clean_loc(tuple(err["loc"]), data)
+        dotted = shorten(".".join(str(p) for p in loc if not isinstance(p, int)), 80) or "(top level)"
         kind = err["type"]
         value = err.get("input")
-        if kind == "extra_forbidden":
+        if kind == "extra_forbidden" and loc:
             parent_model = model_at(model, loc[len(base):-1])
             names = list(parent_model.model_fields) if parent_model else []
-            problems.append(doc.problem(loc, f"unknown key '{loc[-1]}'",
+            problems.append(doc.problem(loc, f"unknown key '{shorten(loc[-1])}'",
                                         did_you_mean(str(loc[-1]), names) or
                                         (one_of(names) if names else None), key=True))
-        elif kind == "missing":
+        elif kind == "missing" and loc:
             problems.append(doc.problem(loc[:-1], f"missing required key '{dotted}'"))
         elif kind == "literal_error":
             _, annotation = field_info_at(model, loc[len(base):])
             allowed = _unwrap_literal_values(annotation) or ()
             hint = did_you_mean(str(value), allowed) or (one_of(allowed) if allowed else None)
-            problems.append(doc.problem(loc, f"{dotted}: unknown value '{value}'", hint))
+            problems.append(doc.problem(loc, f"{dotted}: unknown value '{shorten(value)}'", hint))
         elif kind == "string_pattern_mismatch":
             parent = model_at(model, loc[len(base):-1])
             fld = parent.model_fields.get(str(loc[-1])) if parent else None
             expected = (fld.description if fld and fld.description else
                         f"matching {err.get('ctx', {}).get('pattern')}")
-            problems.append(doc.problem(loc, f"{dotted}: {value!r} is not in the expected form",
+            problems.append(doc.problem(loc, f"{dotted}: {shorten(repr(value))} is not in the expected form",
                                         f"expected {expected}"))
         elif kind in ("value_error", "assertion_error"):
             msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
@@ -117,10 +136,11 @@ def _short(value: Any) -> bool:
 def validate_document(model: type[M], doc: Document, data: Any = None,
                       base: PathKey = ()) -> M:
     """Validate ``data`` (default: the whole document) against ``model``."""
+    data = doc.data if data is None else data
     try:
-        return model.model_validate(doc.data if data is None else data)
+        return model.model_validate(data)
     except pydantic.ValidationError as exc:
-        raise InputError(problems_from_validation(exc, doc, model, base)) from None
+        raise InputError(problems_from_validation(exc, doc, model, base, data)) from None
 
 
 def check_unique_ids(doc: Document, section: str, ids: list[str], what: str) -> None:

@@ -23,12 +23,14 @@ def _some(rng: random.Random, values: tuple[str, ...] | list[str], lo: int = 0,
 def random_profile(rng: random.Random) -> dict[str, Any]:
     hq = rng.choice(HQ)
     subjects = _some(rng, COUNTRIES, 1, 3)
-    volumes = {c: rng.choice([10, 5_000, 99_999, 100_000, 1_500_000])
+    volumes = {c: rng.choice([0, 10, 5_000, 99_999, 100_000, 1_500_000, 10_000_000_000])
                for c in _some(rng, subjects, 0, len(subjects))}
     workload: dict[str, Any] = {
-        "model": "llama-3.1-8b", "requests_per_day": rng.choice([100, 20_000, 1e6]),
-        "input_tokens": rng.choice([200, 1500]), "output_tokens": rng.choice([100, 400]),
-        "peak_factor": rng.choice([1, 3.5]), "growth_per_year": rng.choice([0, 0.3]),
+        "model": "llama-3.1-8b",
+        "requests_per_day": rng.choice([1, 1.5, 100, 20_000, 1e6, 10_000_000_000]),
+        "input_tokens": rng.choice([1, 200, 1500]), "output_tokens": rng.choice([100, 400]),
+        "peak_factor": rng.choice([1, 3.5, 100]),
+        "growth_per_year": rng.choice([0, 0.3, 0.00005, -0.9]),
         "high_availability": rng.random() < 0.5,
     }
     if rng.random() < 0.5:
@@ -73,7 +75,10 @@ def _operand_value(rng: random.Random, spec: FieldSpec) -> Any:
     if spec.kind == "bool":
         return rng.random() < 0.5
     if spec.kind == "number":
-        return rng.choice([0, 1, 3, 30, 1000, 100_000, 1_000_000])
+        # extreme magnitudes too: the engine must read them as the reference does
+        # (no exponent notation, integers exact up to 2^53)
+        return rng.choice([0, 1, 3, 30, 1000, 100_000, 1_000_000, 0.00005, 1e-300, 0.1,
+                           1.5, -1e300, 1e300, 2 ** 53 - 1, 10_000_000_000, 9_999_999_999.5])
     if spec.kind in ("country", "country_list"):
         return rng.choice([c for c in COUNTRIES if c != "EEA" or spec.allow_bloc])
     if spec.values:

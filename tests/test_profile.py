@@ -69,7 +69,7 @@ def test_all_errors_are_reported_together(tmp_path: Path) -> None:
     assert len(msgs) == 3
     assert "not an ISO 3166-1 alpha-2 country code" in msgs[0]
     assert "did you mean 'fr_care_health_data'" in msgs[1]
-    assert "greater than 0" in msgs[2]
+    assert "greater than or equal to 1" in msgs[2]
 
 
 def test_norway_is_a_country_not_false(tmp_path: Path) -> None:

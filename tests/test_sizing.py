@@ -209,7 +209,7 @@ def test_cli_profile_errors_point_into_the_file(tmp_path: Path) -> None:
     code, text, _ = run(str(p))
     assert code == 2
     n = PROFILE_HEAD.count("\n")  # the workload section starts after the head
-    assert f"{p}:{n + 3}:21: workload.requests_per_day: input should be greater than 0" in text
+    assert f"{p}:{n + 3}:21: workload.requests_per_day: input should be greater than or equal to 1" in text
     assert "unknown key 'ttft'" in text and "did you mean 'ttft_ms'" in text
     p.write_text(PROFILE_HEAD + "workload:\n  model: llama-3.1-8\n  requests_per_day: 5\n"
                  "  input_tokens: 800\n  output_tokens: 300\n")

@@ -44,7 +44,9 @@ KvPrecision = Literal["bf16", "fp8"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True, str_strip_whitespace=True)
+    # no infinite or NaN numbers: every price and spec is a finite figure
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True,
+                              str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class Provenance(_Strict):
@@ -340,6 +342,14 @@ class _OpexFile(_Strict):
 class _FxFile(_Strict):
     base: Literal["EUR"]
     rates_per_eur: dict[str, SourcedValue]
+
+    @field_validator("rates_per_eur")
+    @classmethod
+    def _positive(cls, rates: dict[str, SourcedValue]) -> dict[str, SourcedValue]:
+        for code, rate in rates.items():
+            if rate.value <= 0:
+                raise ValueError(f"the rate of {code} must be positive, not {rate.value}")
+        return rates
 
 
 #: Parameters the sizing model reads; a catalog override must keep them all.

@@ -7,6 +7,7 @@ module registers nothing by itself: the group below adds them explicitly.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 # Pydantic looks for plugins in every installed distribution's entry points
 # when it builds its first validator (tens of ms); none apply to this command
@@ -17,7 +18,7 @@ import click  # noqa: E402
 
 from advisor import __version__
 from advisor.cli.common import (EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_NONE_USABLE, EXIT_OK,
-                                guarded)
+                                guarded, interrupted)
 from advisor.cli.diff import diff
 from advisor.cli.evaluate import evaluate
 from advisor.cli.portfolio import portfolio
@@ -31,7 +32,18 @@ from advisor.cli.validate import validate
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_NONE_USABLE", "EXIT_OK", "guarded", "main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """The command group; Ctrl-C anywhere exits 130 (click's default is 1,
+    which advisor documents as "nothing viable")."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            interrupted()
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="advisor")
 def main() -> None:
     """Compliance and deployment advisor for large language models.

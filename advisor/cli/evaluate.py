@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 import click
 
 from advisor.cli.common import (EXIT_NONE_USABLE, EXIT_OK, catalog_option, guarded, parse_date,
-                                rules_option)
+                                raw_stdout, rules_option)
 
 if TYPE_CHECKING:
     from advisor.workspace import RulesChoice
@@ -30,7 +30,12 @@ if TYPE_CHECKING:
                    "briefing when piped or written with -o); 'all' writes every format into "
                    "the folder given with -o.")
 @click.option("-o", "--output", type=click.Path(), default=None,
-              help="Write to this file (or folder, for --format all) instead of standard output.")
+              help="Write to this file instead of standard output; a folder (an existing one, "
+                   "or a path ending in '/') gets report.md, report.html, report.pdf or "
+                   "decision.json; --format all writes every file into the folder.")
+@click.option("--force", is_flag=True,
+              help="Let -o write into a device or FIFO, or through a symbolic link "
+                   "(refused by default: advisor writes only regular files).")
 @click.option("--page-size", type=click.Choice(["a4", "letter"]), default=None,
               help="Paper size of HTML print and PDF (default: Letter for organisations "
                    "in North America, A4 elsewhere).")
@@ -44,23 +49,27 @@ if TYPE_CHECKING:
                    "and waivers of findings (shown, with approver and expiry).")
 @click.option("--engine", type=click.Choice(["durable", "reference"]), default="durable",
               hidden=True, help="Rule engine (reference = the pure-Python evaluator).")
-@click.option("--seed", type=int, default=None,
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None,
               help="Seed of the cost Monte Carlo (default: a fixed seed, so runs repeat).")
 @guarded
 def evaluate(profile: str, rules_dir: "RulesChoice | None", catalog_dir: str | None,
-             templates_dir: str | None, fmt: str | None, output: str | None,
+             templates_dir: str | None, fmt: str | None, output: str | None, force: bool,
              page_size: str | None, neutral: bool, as_of: str | None,
              evidence_file: str | None, engine: str, seed: int | None) -> None:
-    """Evaluate PROFILE and print the advisory briefing.
+    """Evaluate PROFILE (a file, or - for standard input) and print the advisory briefing.
 
     On a terminal, a short coloured summary is printed (statuses, the
     recommendation, why options were excluded, the first controls); with -o the
     full briefing goes to the file and the summary to the terminal. Piped, the
     full Markdown briefing is printed, as with --format markdown.
     """
+    from advisor.report.output import plan_output
+
     on = parse_date(as_of)
     if fmt is None:
         fmt = "summary" if output is None and sys.stdout.isatty() else "markdown"
+    # where the output goes is checked before seconds of work, not after
+    plan = plan_output(fmt, output, force=force, inputs=(profile, evidence_file or ""))
     worker = pdf_worker = None
     if fmt in ("pdf", "all"):
         # the PDF is laid out by another process, which loads WeasyPrint now
@@ -76,7 +85,7 @@ def evaluate(profile: str, rules_dir: "RulesChoice | None", catalog_dir: str | N
         worker = ChartWorker()
     try:
         _evaluate(profile, rules_dir, catalog_dir, templates_dir, fmt, output, page_size,
-                  neutral, on, evidence_file, engine, seed, worker, pdf_worker)
+                  neutral, on, evidence_file, engine, seed, worker, pdf_worker, plan)
     finally:
         for w in (worker, pdf_worker):
             if w is not None:
@@ -86,7 +95,8 @@ def evaluate(profile: str, rules_dir: "RulesChoice | None", catalog_dir: str | N
 def _evaluate(profile: str, rules_dir: "RulesChoice | None", catalog_dir: str | None,
               templates_dir: str | None, fmt: str, output: str | None, page_size: str | None,
               neutral: bool, on: dt.date, evidence_file: str | None, engine: str,
-              seed: int | None, worker: Any, pdf_worker: Any = None) -> None:
+              seed: int | None, worker: Any, pdf_worker: Any = None,
+              plan: Any = "unplanned") -> None:
     from advisor.costing import load_cost_catalog
     from advisor.decision import evaluate as run
     from advisor.profile import load_profile
@@ -112,7 +122,7 @@ def _evaluate(profile: str, rules_dir: "RulesChoice | None", catalog_dir: str | 
         decision = rank_decision(decision, loaded.profile, costs, ws.options,
                                  jurisdictions=ws.jurisdictions, **extra)
     if fmt == "summary":
-        _summary(decision, output, neutral, profile)
+        _summary(decision, output, neutral, profile, plan)
     else:
         from advisor.report.output import default_page_size, emit
 
@@ -120,28 +130,35 @@ def _evaluate(profile: str, rules_dir: "RulesChoice | None", catalog_dir: str | 
             emit(decision, fmt=fmt, output=output, templates_dir=ws.templates_dir,
                  catalog_dir=ws.catalog_dir, neutral=neutral,
                  page_size=page_size or default_page_size(loaded.profile.organisation.hq_country),
-                 drawer=worker.draw if worker is not None else None, pdf_worker=pdf_worker)
+                 drawer=worker.draw if worker is not None else None, pdf_worker=pdf_worker,
+                 plan=plan)
         if output and output != "-" and sys.stdout.isatty():
             from advisor.report.summary import render_summary
 
-            render_summary(decision, sys.stdout, neutral=neutral,
+            render_summary(decision, raw_stdout(), neutral=neutral,
                            full_briefing=f"Full briefing ({fmt}): {output}")
     sys.exit(EXIT_OK if decision.any_usable else EXIT_NONE_USABLE)
 
 
-def _summary(decision: Any, output: str | None, neutral: bool, profile: str) -> None:
+def _summary(decision: Any, output: str | None, neutral: bool, profile: str,
+             plan: Any = None) -> None:
     from advisor.report.summary import render_summary
 
     if output and output != "-":
         import io
 
         from advisor.report.output import write_output
+        from advisor.safeio import FileTarget, write_file
 
         buffer = io.StringIO()
         render_summary(decision, buffer, neutral=neutral, color=False, width=100)
-        write_output(output, buffer.getvalue().encode("utf-8"))
+        if isinstance(plan, FileTarget):
+            write_file(plan, buffer.getvalue().encode("utf-8"))
+        else:
+            write_output(output, buffer.getvalue().encode("utf-8"))
         return
-    render_summary(decision, sys.stdout, neutral=neutral,
+    # rich writes its own colour codes and strips control characters from text
+    render_summary(decision, raw_stdout(), neutral=neutral,
                    full_briefing=f"Full briefing: advisor evaluate {profile} --format markdown "
                                  "(or -o report.html, or --format all -o DIR)")
 

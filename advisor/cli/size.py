@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from advisor.cli.common import guarded
+from advisor.cli.common import FiniteFloat, guarded
 
 
 def _layout_text(lay: dict[str, Any]) -> str:
@@ -88,8 +88,8 @@ def _fmt_text_workload(r: dict[str, Any]) -> str:
 @click.option("--kv-precision", default="auto", show_default=True, help="KV-cache precision: bf16, fp8 or auto.")
 @click.option("--input-tokens", type=int, help="Mean input (prompt) tokens per request.")
 @click.option("--output-tokens", type=int, help="Mean output tokens per request.")
-@click.option("--ttft-ms", type=float, help="p99 time-to-first-token target in ms, as workload.latency.ttft_ms (optional).")
-@click.option("--tpot-ms", type=float, help="p99 time-per-output-token target in ms, as workload.latency.tpot_ms (optional).")
+@click.option("--ttft-ms", type=FiniteFloat(1, 600_000), help="p99 time-to-first-token target in ms, as workload.latency.ttft_ms (optional).")
+@click.option("--tpot-ms", type=FiniteFloat(1, 600_000), help="p99 time-per-output-token target in ms, as workload.latency.tpot_ms (optional).")
 @click.option("--ha", is_flag=True, help="Add one spare instance (N+1) to the profile form.")
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text", show_default=True,
               help="Text for reading, JSON for scripts.")

@@ -35,6 +35,14 @@ and our own probes):
   into chunks of at most :data:`CHUNK` rules, each its own durable ruleset;
 * after *any* failed assert the session is left alone: deleting it aborted
   the interpreter;
+* the C engine parses numbers with its own reader: an exponent (``5e-05``,
+  which ``json.dumps`` writes for small floats) makes ruleset creation or the
+  assert fail (error 204), and integers beyond 64 bits saturate. Everything
+  sent to the engine is written by :func:`engine_json` (decimals without
+  exponent; integers are within +-2^53 by the YAML loader and the schemas);
+* objects are capped at 255 properties: only the keys the rules read are
+  asserted, and :func:`limit_problems` checks at load that a rule library
+  reads fewer;
 * never an ``$or`` inside ``$iany``/``$iall``: for it the C engine creates a
   forward node whose ``expression.right.type`` it never initialises, then
   tests that field (rete.c, createAlpha, the OP_IANY/OP_IALL branch). Found
@@ -54,13 +62,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from advisor.rules.conditions import All, Leaf, Node, Not, leaves
-from advisor.engine.facts import FACT_KIND
+from advisor.engine.facts import FACT_KIND, MAX_PROPERTIES
 
 #: Marks the one profile fact an evaluation asserts for the rule conditions.
 PROFILE_KIND = "advisor_profile_fact"
-from advisor.errors import EvaluationError
+from advisor.errors import EvaluationError, Problem
 from advisor.rules.fields import LIST_KINDS
-from advisor.rules.library import RuleSet
+from advisor.rules.library import Rule, RuleSet
 
 _LOCK = threading.Lock()
 _SENTINEL = "z_sentinel"
@@ -69,6 +77,29 @@ CHUNK = 32
 _sids = itertools.count(1)
 
 Fired = tuple[str, int, str]  # (rule id, effect entry index, option id)
+
+
+def _number(value: float) -> str:
+    """A finite float as the engine reads it: positional, with a decimal point."""
+    from decimal import Decimal
+
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"the rule engine cannot compare {value!r}")
+    text = format(Decimal(repr(value)), "f")
+    return text if "." in text else text + ".0"
+
+
+def engine_json(value: Any) -> str:
+    """JSON for durable-rules' parser: like ``json.dumps``, but floats never in
+    exponent form (``0.00005``, not ``5e-05``)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k))}: {engine_json(v)}"
+                               for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(engine_json(v) for v in value) + "]"
+    if isinstance(value, float):
+        return _number(value)
+    return json.dumps(value)
 
 
 def _engine() -> Any:
@@ -214,6 +245,23 @@ def _keys(nodes: list[Node]) -> set[str]:
     return keys
 
 
+def limit_problems(rules: "list[Rule] | tuple[Rule, ...]", where: str) -> list[Problem]:
+    """What the engine could not hold: more fact properties than it accepts
+    (the keys the rule conditions, or the option selectors, read; plus the
+    ``kind``, ``option__id`` and ``sid`` keys the adapter adds)."""
+    problems = []
+    for what, nodes in (("rule conditions", [r.condition for r in rules]),
+                        ("effect selectors", [s.match for r in rules for s in r.selectors])):
+        count = len(_keys(nodes) | {"kind", "option__id", "sid"})
+        if count > MAX_PROPERTIES:
+            problems.append(Problem(where, None, None,
+                                    f"the {what} of this rule library test {count} fact "
+                                    f"properties; the rule engine accepts at most {MAX_PROPERTIES}",
+                                    "split the library, or test fewer distinct fields "
+                                    "(each subject_volumes.XX is one)"))
+    return problems
+
+
 def compile_ruleset(ruleset: RuleSet) -> CompiledRuleset:
     conditions: dict[str, Any] = {}
     condition_index: dict[str, tuple[str, int]] = {}
@@ -327,7 +375,7 @@ class DurableEngine:
         try:
             for chunk in stage.chunks:
                 handles.append(c.create_ruleset(f"{chunk.name}_{next(_sids)}",
-                                                json.dumps(chunk.definition)))
+                                                engine_json(chunk.definition)))
         except Exception as exc:  # the engine rejected what we compiled: a bug
             self._handles[f"{stage.kind} (failed)"] = handles  # still freed with the engine
             raise EvaluationError(f"durable-rules rejected the compiled ruleset: {exc}") from exc
@@ -390,7 +438,7 @@ class DurableEngine:
             for fact in facts:
                 option_id = fact.get("option__id")
                 try:
-                    code, state = c.assert_fact(handle, json.dumps({**fact, "sid": sid}))
+                    code, state = c.assert_fact(handle, engine_json({**fact, "sid": sid}))
                     if code != 0:  # 1 = not handled: impossible while the sentinel matches
                         raise RuntimeError(f"result code {code}")
                     fired_now = []

@@ -22,7 +22,9 @@ from advisor.rules.fields import (DERIVED_FIELDS, LIST_KINDS, PROFILE_FIELDS, RE
 
 #: Marks a fact as an option fact; the engine's sentinel rule matches on it.
 FACT_KIND = "advisor_option_fact"
-#: durable-rules refuses objects with more properties than this.
+#: durable-rules refuses objects with more properties than this. The adapter
+#: asserts only the keys its rules read (checked when a rule library loads),
+#: so a profile may have any number of fields.
 MAX_PROPERTIES = 255
 
 
@@ -256,9 +258,5 @@ def build_facts(profile: Profile, options: list[Option],
     facts = []
     for option in options:
         relative = relative_values(option, profile, jurisdictions, home)
-        fact = {"kind": FACT_KIND, **base, **option_fact(option, relative)}
-        if len(fact) > MAX_PROPERTIES - 1:  # the engine adds 'sid'
-            raise ValueError(f"fact for option {option.id} has {len(fact)} properties; "
-                             f"the rule engine accepts at most {MAX_PROPERTIES - 1}")
-        facts.append(fact)
+        facts.append({"kind": FACT_KIND, **base, **option_fact(option, relative)})
     return facts

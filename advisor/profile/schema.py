@@ -33,6 +33,16 @@ SCHEMA_VERSION = 2
 #: Versions this advisor reads.
 SCHEMA_VERSIONS = (1, 2)
 
+# Ranges of the numeric fields (docs/profile.md): generous for any real
+# organisation, small enough that every figure derived from them stays finite
+# and exactly comparable by the rule engine.
+MAX_PEOPLE = 10_000_000_000            # subject_volumes: individuals per year
+MAX_REQUESTS_PER_DAY = 10_000_000_000
+MAX_INPUT_TOKENS = 10_000_000
+MAX_OUTPUT_TOKENS = 1_000_000
+MAX_PEAK_FACTOR = 100
+MAX_LATENCY_MS = 600_000               # ten minutes
+
 Sector = Literal[V.SECTORS]  # type: ignore[valid-type]
 EntityFlag = Literal[V.ENTITY_FLAGS]  # type: ignore[valid-type]
 DataCategory = Literal[V.DATA_CATEGORIES]  # type: ignore[valid-type]
@@ -40,7 +50,10 @@ UseCase = Literal[V.USE_CASES]  # type: ignore[valid-type]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
+    # strict: a number is a number and a boolean a boolean ("20000" and "no"
+    # are refused, not converted); no infinite or NaN values
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True, strict=True,
+                              allow_inf_nan=False)
 
 
 def _dedupe(values: list[Any]) -> list[Any]:
@@ -96,7 +109,7 @@ class Data(_Strict):
     categories: Unique[list[DataCategory]] = Field(min_length=1)
     subject_jurisdictions: list[str] = Field(
         min_length=1, description="ISO codes of where data subjects are, or 'EEA'")
-    subject_volumes: dict[str, Annotated[int, Field(ge=0)]] = Field(
+    subject_volumes: dict[str, Annotated[int, Field(ge=0, le=MAX_PEOPLE)]] = Field(
         default_factory=dict, description="Individuals per year, by jurisdiction (optional)")
     classification_scheme: Literal[V.CLASSIFICATION_SCHEMES] = "none"  # type: ignore[valid-type]
     classification_level: Literal[V.CLASSIFICATION_LEVELS]  # type: ignore[valid-type]
@@ -129,17 +142,21 @@ class AI(_Strict):
 
 
 class Latency(_Strict):
-    ttft_ms: float = Field(default=2000, gt=0, description="p99 time to first token, ms (the sizing meets it)")
-    tpot_ms: float = Field(default=100, gt=0, description="p99 time per output token, ms (the sizing meets it)")
+    ttft_ms: float = Field(default=2000, ge=1, le=MAX_LATENCY_MS,
+                           description="p99 time to first token, ms (the sizing meets it)")
+    tpot_ms: float = Field(default=100, ge=1, le=MAX_LATENCY_MS,
+                           description="p99 time per output token, ms (the sizing meets it)")
 
 
 class Workload(_Strict):
     model: str = Field(min_length=1, description="Model id from the catalog (self-hosted options)")
     api_model: Optional[str] = Field(default=None, description="API product priced for API options")
-    requests_per_day: float = Field(gt=0)
-    input_tokens: float = Field(gt=0, description="Mean input tokens per request")
-    output_tokens: float = Field(gt=0, description="Mean output tokens per request")
-    peak_factor: float = Field(default=3.0, ge=1, description="Peak hourly rate / average hourly rate")
+    requests_per_day: float = Field(ge=1, le=MAX_REQUESTS_PER_DAY)
+    input_tokens: float = Field(ge=1, le=MAX_INPUT_TOKENS, description="Mean input tokens per request")
+    output_tokens: float = Field(ge=1, le=MAX_OUTPUT_TOKENS,
+                                 description="Mean output tokens per request")
+    peak_factor: float = Field(default=3.0, ge=1, le=MAX_PEAK_FACTOR,
+                               description="Peak hourly rate / average hourly rate")
     latency: Latency = Field(default_factory=Latency)
     growth_per_year: float = Field(default=0.0, ge=-0.9, le=10)
     high_availability: Optional[bool] = Field(
@@ -319,7 +336,7 @@ def load_profile(path: str | Path, catalog: "Catalog | None" = None) -> LoadedPr
         raise InputError(sorted(merged, key=lambda p: (p.line or 0, p.column or 0))) from None
     if problems:
         raise InputError(problems)
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    digest = hashlib.sha256(doc.raw).hexdigest()  # the bytes evaluated (read once)
     return LoadedProfile(profile=profile, source=str(path), sha256=digest)
 
 

@@ -2,9 +2,12 @@
 (Jinja2 templates) and PDF (WeasyPrint, from the same HTML).
 
 Bundled templates come from ``templates/``; an organisation's own templates
-(``--templates DIR``) run in Jinja's sandbox, since a template folder is input
-advisor did not write. HTML autoescapes every value, so text from a profile
-can never become markup.
+(``--templates DIR``) run in a limited, immutable sandbox
+(:mod:`advisor.report.sandbox`), since a template folder is input advisor did
+not write. Templates see a copy of the decision, never the one the JSON is
+written from. HTML autoescapes every value, so text from a profile can never
+become markup; it carries a Content-Security-Policy that loads nothing, and
+the PDF step fetches nothing but ``data:`` URIs.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from advisor.decision import Decision
-from advisor.errors import InputError
-from advisor.report.view import build_view, template_filters
+from advisor.errors import InputError, shorten
+from advisor.report.view import build_view, md_finalize, template_filters
 from advisor.resources import default_templates_dir
 
 
@@ -68,26 +71,45 @@ def _locale(decision: Decision) -> str:
     return str((decision.costing or {}).get("locale") or DEFAULT_LOCALE)
 
 
+def user_supplied(templates_dir: Optional[Path]) -> bool:
+    """Whether templates come from a folder advisor did not ship."""
+    return templates_dir is not None and \
+        Path(templates_dir).resolve() != default_templates_dir().resolve()
+
+
 def _environment(templates_dir: Path, *, autoescape: bool, locale: str = "en"):  # type: ignore[no-untyped-def]
     import jinja2
-    from jinja2.sandbox import SandboxedEnvironment
 
-    loader = jinja2.FileSystemLoader(str(templates_dir))
-    user_supplied = templates_dir.resolve() != default_templates_dir().resolve()
-    cls = SandboxedEnvironment if user_supplied else jinja2.Environment
-    env = cls(loader=loader, autoescape=autoescape, undefined=jinja2.StrictUndefined,
-              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    from advisor.report.sandbox import FolderLoader, LimitedSandbox
+
+    options: dict[str, Any] = dict(autoescape=autoescape, undefined=jinja2.StrictUndefined,
+                                   trim_blocks=True, lstrip_blocks=True,
+                                   keep_trailing_newline=True)
+    if not autoescape:  # Markdown: text from the inputs cannot become HTML or links
+        options["finalize"] = md_finalize
+    env: Any
+    if user_supplied(templates_dir):
+        env = LimitedSandbox(loader=FolderLoader(templates_dir), **options)
+    else:
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir)), **options)
     env.filters.update(template_filters())
     env.filters["money"] = _money_filter(locale)
+    if user_supplied(templates_dir):
+        env.wrap_filters()
     return env
 
 
 def _render(templates_dir: Path, name: str, autoescape: bool, locale: str = "en", **context: Any) -> str:
     import jinja2
 
+    from advisor.report.sandbox import render_limited
+
     env = _environment(templates_dir, autoescape=autoescape, locale=locale)
     try:
-        return env.get_template(name).render(**context)
+        template = env.get_template(name)
+        if user_supplied(templates_dir):
+            return render_limited(template, str(templates_dir / name), context)
+        return template.render(**context)  # type: ignore[no-any-return]
     except jinja2.TemplateNotFound as exc:
         raise InputError.single(str(templates_dir), f"template '{exc.name}' not found") from None
     except jinja2.TemplateSyntaxError as exc:
@@ -101,9 +123,15 @@ def _render(templates_dir: Path, name: str, autoescape: bool, locale: str = "en"
                                 f"template refused by the sandbox: {exc}") from None
 
 
+def _copy(decision: Decision) -> Decision:
+    """What templates see: a deep copy, so nothing a template does can reach
+    the Decision the JSON output is written from."""
+    return decision.model_copy(deep=True)
+
+
 def render_markdown(decision: Decision, templates_dir: Optional[Path] = None, *,
                     neutral: bool = False, images: Optional[dict[str, str]] = None) -> str:
-    view = build_view(decision)
+    view = build_view(_copy(decision))
     view.extra["neutral"] = neutral
     view.extra["images"] = images or {}
     return _render(templates_dir or default_templates_dir(), "report.md.j2", False, _locale(decision), v=view)
@@ -113,7 +141,7 @@ def _briefing(decision: Decision, catalog_dir: Path, *, neutral: bool, page_size
               chart_format: str, drawer: Any = None):  # type: ignore[no-untyped-def]
     from advisor.report.briefing import build_briefing, load_tradeoffs
 
-    return build_briefing(decision, tradeoffs=load_tradeoffs(catalog_dir), neutral=neutral,
+    return build_briefing(_copy(decision), tradeoffs=load_tradeoffs(catalog_dir), neutral=neutral,
                           page_size=page_size, chart_format=chart_format, drawer=drawer)
 
 
@@ -159,8 +187,10 @@ def render_html(decision: Decision, templates_dir: Optional[Path], catalog_dir: 
     if chart_format == "png":
         b.charts = {name: f'<img src="data:image/png;base64,{base64.b64encode(png).decode()}" '
                           f'alt="{name} chart">' for name, png in b.charts.items()}
+    from advisor.report.sandbox import add_csp
+
     directory = templates_dir or default_templates_dir()
-    return _render(directory, "report.html.j2", True, _locale(decision), b=b)
+    return add_csp(_render(directory, "report.html.j2", True, _locale(decision), b=b))
 
 
 #: How to install Pango, the system library WeasyPrint lays text out with.
@@ -183,14 +213,36 @@ def load_weasyprint() -> Any:
     return weasyprint
 
 
-def render_pdf(html: str, decision: Decision) -> bytes:
+class FetchRefused(InputError):
+    """The HTML refers to something other than a ``data:`` URI (advisor fetches nothing)."""
+
+    urls: list[str]
+
+
+def fetch_refused(urls: list[str], templates_dir: Optional[Path] = None) -> FetchRefused:
+    """The error for refused URLs, naming the HTML template that wrote them."""
+    where = str((templates_dir or default_templates_dir()) / "report.html.j2")
+    shown = ", ".join(shorten(u, 80) for u in dict.fromkeys(urls))
+    exc = FetchRefused.single(where, f"the report refers to {shown}; advisor fetches nothing "
+                                     "(no files, no network)",
+                              hint="embed images and styles as data: URIs")
+    exc.urls = list(urls)
+    return exc  # type: ignore[return-value]
+
+
+def render_pdf(html: str, decision: Decision, *, templates_dir: Optional[Path] = None) -> bytes:
     """PDF from the HTML with WeasyPrint (see :func:`pdf_from_html`)."""
-    return pdf_from_html(html, decision.evaluated_on)
+    try:
+        return pdf_from_html(html, decision.evaluated_on)
+    except FetchRefused as exc:
+        raise fetch_refused(exc.urls, templates_dir) from None
 
 
 def pdf_from_html(html: str, evaluated_on: dt.date) -> bytes:
     """PDF from the HTML with WeasyPrint; its dates come from the evaluation date
-    (the HTML's dcterms meta), so the same inputs give the same document."""
+    (the HTML's dcterms meta), so the same inputs give the same document.
+    Nothing is fetched: the report embeds everything it shows; a reference to
+    anything but a ``data:`` URI is refused (exit 2, naming the template)."""
     weasyprint = load_weasyprint()
     import calendar
     import os
@@ -204,8 +256,14 @@ def pdf_from_html(html: str, evaluated_on: dt.date) -> bytes:
     try:
         # full_fonts: embedding whole fonts skips fontTools subsetting, which
         # took about a second and hardly shrank the file (charts keep text)
-        return weasyprint.HTML(string=html, base_url=None).write_pdf(  # type: ignore[no-any-return]
-            full_fonts=True)
+        from advisor.report.sandbox import url_fetcher
+
+        refused: list[str] = []
+        pdf = weasyprint.HTML(string=html, base_url=None,
+                              url_fetcher=url_fetcher(refused)).write_pdf(full_fonts=True)
+        if refused:
+            raise fetch_refused(refused)
+        return pdf  # type: ignore[no-any-return]
     finally:
         if previous is None:
             del os.environ["SOURCE_DATE_EPOCH"]

@@ -61,8 +61,14 @@ def offers_text(option: OptionResult) -> str:
     return f"{len(option.offers)} offer{'s' if len(option.offers) != 1 else ''}: {shown}{more}"
 
 
-def md_cite(citation: Any) -> str:
-    return f"[{citation.ref}]({citation.url})" if citation.url else str(citation.ref)
+def md_cite(citation: Any) -> Markup:
+    """A Markdown link to a citation: the reference escaped (it may come from
+    others), the URL as checked when the rule file loaded (http(s), nothing
+    that ends a link)."""
+    from advisor.markdown import escape
+
+    ref = escape(str(citation.ref))
+    return Markup(f"[{ref}]({citation.url})" if citation.url else ref)
 
 
 def html_cite(citation: Any) -> Markup:
@@ -211,8 +217,31 @@ def template_filters() -> dict[str, Any]:
         "actual": _fmt_actual,
         "status_label": lambda s: STATUS_LABEL.get(s, s),
         "effect_label": lambda e: EFFECT_LABEL.get(e, e),
-        "md_cell": lambda s: str(s).replace("|", "\\|").replace("\n", " "),
+        "md_cell": _md_cell,
         "offers_text": offers_text,
         "md_cite": md_cite,
         "html_cite": html_cite,
     }
+
+
+def _md_cell(value: Any) -> Any:
+    """Text for a Markdown table cell: escaped, pipes escaped, on one line;
+    marked safe so the Markdown environment does not escape it twice."""
+    from markupsafe import Markup
+
+    from advisor.markdown import escape
+
+    return Markup(escape(str(value)).replace("|", "\\|").replace("\n", " "))
+
+
+def md_finalize(value: Any) -> Any:
+    """What every ``{{ ... }}`` of a Markdown template writes: text from the
+    decision escaped (:func:`advisor.markdown.escape`); numbers, and text a
+    filter already escaped (``md_cell``, ``safe``), unchanged."""
+    from markupsafe import Markup
+
+    from advisor.markdown import escape
+
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return escape(value)
+    return value

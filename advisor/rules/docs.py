@@ -7,13 +7,14 @@ shows what a rule does to each catalogued option when it applies.
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from pathlib import Path
 
 from advisor.engine.facts import option_fact
 from advisor.engine.reference import holds
 from advisor.errors import InputError
+from advisor.markdown import escape
+from advisor.safeio import check_file_target, write_file
 from advisor.catalog.options import OptionCatalog
 from advisor.rules.library import Rule, RuleSet
 from advisor.workspace import RulesChoice, load_workspace
@@ -34,14 +35,15 @@ def option_effects(rule: Rule, options: OptionCatalog) -> dict[str, tuple[str, s
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """One line of Markdown from rule text (which may come from others): escaped."""
+    return escape(" ".join(text.split()))
 
 
 def _rule_section(rule: Rule, ruleset: RuleSet, options: OptionCatalog,
                   source: str) -> list[str]:
     s = rule.spec
-    out = [f"### {s.id}: {s.title}", ""]
-    facts = [f"**Jurisdiction:** {rule.jurisdiction}" if rule.jurisdiction else None,
+    out = [f"### {s.id}: {_one_line(s.title)}", ""]
+    facts = [f"**Jurisdiction:** {_one_line(rule.jurisdiction)}" if rule.jurisdiction else None,
              f"**In force:** {s.effective_from or 'always'} to {s.effective_until or 'open'}",
              f"**Defined in:** `{source}`"]
     out.append(" · ".join(f for f in facts if f))
@@ -49,13 +51,14 @@ def _rule_section(rule: Rule, ruleset: RuleSet, options: OptionCatalog,
     if s.note:
         out += [f"> **Note:** {_one_line(s.note)}", ""]
     out.append("**Citations:**")
-    out += [f"- [{c.ref}]({c.url})" for c in s.citations]
+    out += [f"- [{_one_line(c.ref)}]({c.url})" for c in s.citations]  # URLs checked at load
     out.append("")
     effects = option_effects(rule, options)
     out += ["| Option | Effect when the rule applies |", "|---|---|"]
     for option in options.options:
         eff = effects.get(option.id)
-        cell = "-" if eff is None else _EFFECT_MARK[eff[0]] + (f": {eff[1]}" if eff[1] else "")
+        cell = "-" if eff is None else _EFFECT_MARK[eff[0]] + (
+            f": {_one_line(eff[1])}".replace("|", "\\|") if eff[1] else "")
         out.append(f"| {option.id} | {cell} |")
     out.append("")
     controls = list(dict.fromkeys([*s.controls, *(c for e in s.effects for c in e.controls)]))
@@ -63,7 +66,7 @@ def _rule_section(rule: Rule, ruleset: RuleSet, options: OptionCatalog,
         out.append("**Controls:**")
         for cid in controls:
             c = ruleset.controls[cid]
-            out.append(f"- `{cid}`: {c.title}. Evidence: {_one_line(c.evidence)}")
+            out.append(f"- `{cid}`: {_one_line(c.title)}. Evidence: {_one_line(c.evidence)}")
         out.append("")
     out.append(f"**Test cases:** {', '.join(t.name for t in s.tests)}")
     out.append("")
@@ -85,10 +88,10 @@ def render_rules_docs(ruleset: RuleSet, options: OptionCatalog) -> str:
            "## Regimes", ""]
     for regime in sorted(by_regime):
         anchor = _anchor(regime)
-        out.append(f"- [{regime}](#{anchor}) ({len(by_regime[regime])})")
+        out.append(f"- [{_one_line(regime)}](#{anchor}) ({len(by_regime[regime])})")
     out.append("")
     for regime in sorted(by_regime):
-        out += [f"## {regime}", ""]
+        out += [f"## {_one_line(regime)}", ""]
         for rule in sorted(by_regime[regime], key=lambda r: r.id):
             source = f"rules/{Path(rule.file).name}"
             out += _rule_section(rule, ruleset, options, source)
@@ -106,12 +109,10 @@ def write_rules_docs(rules_dir: "RulesChoice | None", catalog_dir: str | None,
     ws = load_workspace(rules_dir, catalog_dir)
     text = render_rules_docs(ws.ruleset, ws.options)
     if output is not None:
-        path = Path(output)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, path)
+            Path(output).parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise InputError.single(output, f"cannot write: {exc.strerror or exc}") from None
+        # a regular file, atomically, never over a rule file read for it
+        write_file(check_file_target(output), text.encode("utf-8"))
     return text

@@ -28,6 +28,7 @@ from advisor.errors import InputError, Problem, did_you_mean, one_of
 from advisor.rules.fields import FieldRegistry
 from advisor.catalog.options import OptionCatalog
 from advisor.schemacheck import check_unique_ids, validate_document
+from advisor.safeio import read_bounded
 from advisor.yamlload import Document, load_file
 
 Effect = Literal["exclude", "conditional", "warn"]
@@ -50,6 +51,29 @@ class Citation(_Strict):
         description="a URL of the official text, starting with https:// (omit only for a "
                     "source with no public text, such as the organisation's own policy)")
 
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: Optional[str]) -> Optional[str]:
+        """Checked by a parser, not only the pattern: reports link to it in
+        HTML and Markdown, so it must be an http(s) URL with a host and
+        nothing that ends a link early (quotes, angle brackets, unbalanced
+        parentheses)."""
+        from urllib.parse import urlsplit
+
+        if v is None:
+            return v
+        try:
+            parts = urlsplit(v)
+        except ValueError as exc:
+            raise ValueError(f"{v!r} is not a URL: {exc}") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{v!r} is not an http(s) URL with a host")
+        bad = sorted(set(v) & set('"\'<>\\^`{|}'))
+        if bad or v.count("(") != v.count(")"):
+            shown = " ".join(bad) if bad else "unbalanced parentheses"
+            raise ValueError(f"{v!r} has characters a URL must encode ({shown})")
+        return v
+
 
 class ConstrainSpec(_Strict):
     """Narrows the offers that may realise an option (resolved per profile).
@@ -64,6 +88,7 @@ class ConstrainSpec(_Strict):
     processing: Union[Literal["residency", "home"], list[str], None] = None
     exposure: Optional[Literal["home"]] = None
     accreditation: Union[Literal["required", "national", "classification"], list[str], None] = None
+
 
 
 class EffectSpec(_Strict):
@@ -216,8 +241,10 @@ class RuleSet:
                                 hint=did_you_mean(wanted, ids) or "see 'advisor rules list'")
 
 
-def load_controls(path: Path) -> dict[str, ControlSpec]:
+def load_controls(path: Path, raw: dict[str, bytes] | None = None) -> dict[str, ControlSpec]:
     doc = load_file(path, what="controls file")
+    if raw is not None:
+        raw[str(path)] = doc.raw
     spec = validate_document(ControlsFileSpec, doc)
     check_unique_ids(doc, "controls", [c.id for c in spec.controls], "control")
     return {c.id: c for c in spec.controls}
@@ -231,10 +258,13 @@ class _RuleFileLoader:
         self.controls = controls
         self.option_id_field = registry.lookup("option.id")
         self.coverage: set[str] = set()
+        #: the bytes of every file loaded, by path (for the ruleset digest)
+        self.raw: dict[str, bytes] = {}
 
     def load(self, path: Path, problems: list[Problem], shown: str = "") -> list[Rule]:
         try:
             doc = load_file(path, what="rule file")
+            self.raw[str(path)] = doc.raw
             spec = validate_document(RuleFileSpec, doc)
         except InputError as exc:
             problems.extend(exc.problems)
@@ -378,18 +408,23 @@ def ruleset_files(directory: Path) -> list[Path]:
                   if p.name not in (CONTROLS_FILE, TEST_PROFILE_FILE))
 
 
-def _digest(files: list[tuple[str, Path]]) -> str:
+def _digest(files: list[tuple[str, Path]], raw: dict[str, bytes] | None = None) -> str:
     """sha256 over the files a ruleset was read from (names and bytes), so the
-    provenance block identifies exactly the rules that produced a decision."""
+    provenance block identifies exactly the rules that produced a decision.
+    ``raw`` holds the bytes loaded, by path: what is hashed is what was read
+    (once; a pipe or FIFO cannot be read twice)."""
     h = hashlib.sha256()
     for name, p in files:
-        h.update(name.encode() + b"\0" + p.read_bytes() + b"\0")
+        data = (raw or {}).get(str(p))
+        if data is None:
+            data = read_bounded(p, what="rule file")
+        h.update(name.encode() + b"\0" + data + b"\0")
     return h.hexdigest()
 
 
-def ruleset_digest(directory: Path) -> str:
+def ruleset_digest(directory: Path, raw: dict[str, bytes] | None = None) -> str:
     """The digest of a complete rules folder: every *.yaml in it."""
-    return _digest([(p.name, p) for p in sorted(Path(directory).glob("*.yaml"))])
+    return _digest([(p.name, p) for p in sorted(Path(directory).glob("*.yaml"))], raw)
 
 
 def _check_folder(directory: Path) -> None:
@@ -414,11 +449,12 @@ def load_ruleset(directory: Path, options: OptionCatalog, *, base: Path | None =
     _check_folder(directory)
     problems: list[Problem] = []
     controls: dict[str, ControlSpec] = {}
+    raw: dict[str, bytes] = {}  # the bytes of every file read, by path
     for folder in ([base] if base is not None else []) + [directory]:
         path = folder / CONTROLS_FILE
         if folder is base or base is None or path.exists():
             try:
-                controls.update(load_controls(path))
+                controls.update(load_controls(path, raw))
             except InputError as exc:
                 problems.extend(exc.problems)
     own_test_profile = base is None or (directory / TEST_PROFILE_FILE).exists()
@@ -426,6 +462,7 @@ def load_ruleset(directory: Path, options: OptionCatalog, *, base: Path | None =
     test_doc = None
     try:
         test_doc = load_file(test_path, what="rule test profile")
+        raw[str(test_path)] = test_doc.raw
     except InputError as exc:
         problems.extend(exc.problems)
     own_files = ruleset_files(directory)
@@ -459,15 +496,21 @@ def load_ruleset(directory: Path, options: OptionCatalog, *, base: Path | None =
     overridden = {r.id: r.source for r in base_rules if r.id in first_seen}
     rules = [first_seen[r.id] if r.id in first_seen else r for r in base_rules]
     rules += [r for r in own_rules if r.id not in overridden]
+    from advisor.engine.durable import limit_problems  # the engine's limits, checked at load
+
+    problems = limit_problems(rules, str(directory))
+    if problems:
+        raise InputError(problems)
+    raw.update(loader.raw)
     if base is None:
-        digest = ruleset_digest(directory)
+        digest = ruleset_digest(directory, raw)
         label = str(directory)
     else:
         read = [(p.name, p) for p in base_files] + [(f"overlay/{p.name}", p) for p in own_files]
         read += [(f"{tag}{name}", folder / name)
                  for tag, folder in (("", base), ("overlay/", directory))
                  for name in (CONTROLS_FILE, TEST_PROFILE_FILE) if (folder / name).exists()]
-        digest = _digest(sorted(read))
+        digest = _digest(sorted(read), raw)
         label = f"{base} + {directory}"
     return RuleSet(tuple(rules), controls, test_doc.data, test_doc, label, digest,
                    tuple(str(p) for p in base_files + own_files), overridden,
