@@ -58,7 +58,7 @@ def fake_charts(monkeypatch: pytest.MonkeyPatch) -> None:
     from advisor.report import briefing, chartworker
 
     def charts(jobs: list) -> dict:  # type: ignore[type-arg]
-        return {name: b"\x89PNG\r\n\x1a\n" if args[-1] == "png" else "<svg/>"
+        return {name: b"\x89PNG\r\n\x1a\n" if "png" in args else "<svg/>"
                 for name, _, args in jobs}
 
     class Worker:

@@ -43,10 +43,35 @@ PRECISIONS: tuple[str, ...] = ("bf16", "fp8", "fp4", "int4")
 KvPrecision = Literal["bf16", "fp8"]
 
 
+#: Every catalog number is 0 or lies within these magnitudes: generous for any
+#: price, rate or spec (the catalog spans 0.0028 to about 400,000), small
+#: enough that every cost computed from them stays finite and exact in Decimal.
+MIN_MAGNITUDE, MAX_MAGNITUDE = 1e-6, 1e9
+
+
+def _in_range(value: Any) -> None:
+    if isinstance(value, dict):
+        for v in value.values():
+            _in_range(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _in_range(v)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool) and value != 0 \
+            and not MIN_MAGNITUDE <= abs(value) <= MAX_MAGNITUDE:
+        raise ValueError(f"{value:g} is out of range: catalog numbers are 0 or between "
+                         f"{MIN_MAGNITUDE:g} and {MAX_MAGNITUDE:,.0f} in magnitude")
+
+
 class _Strict(BaseModel):
     # no infinite or NaN numbers: every price and spec is a finite figure
     model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True,
                               str_strip_whitespace=True, allow_inf_nan=False)
+
+    @field_validator("*")
+    @classmethod
+    def _magnitude(cls, value: Any) -> Any:
+        _in_range(value)
+        return value
 
 
 class Provenance(_Strict):
