@@ -98,6 +98,11 @@ class _Charts:
         return result
 
 
+def _atomic_write(target: Path, data: bytes) -> None:
+    """The former name of :func:`write_output` (advisor.portfolio uses it)."""
+    write_output(str(target), data)
+
+
 def emit(decision: Decision, *, fmt: str, output: Optional[str], templates_dir: Path,
          catalog_dir: Path, page_size: str, neutral: bool, drawer: Any = None,
          pdf_worker: Any = None, force: bool = False,
