@@ -399,6 +399,12 @@ class StackEfficiency(SourcedValue):
     #: mature at a different pace from dense ones)
     moe: float = Field(default=1.0, gt=0)
 
+    @model_validator(mode="after")
+    def _positive(self) -> "StackEfficiency":
+        if self.value <= 0:  # it divides the modelled step times
+            raise ValueError(f"value must be positive, not {self.value}")
+        return self
+
 
 class PrecisionChoice(Provenance):
     """A weight format the sizing optimiser may choose with precision 'auto', and its quality cost."""
