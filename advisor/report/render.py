@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from advisor.decision import Decision
-from advisor.errors import InputError, shorten
+from advisor.errors import InputError, Problem, shorten
 from advisor.report.view import build_view, md_finalize, template_filters
 from advisor.resources import default_templates_dir
 
@@ -223,11 +223,11 @@ def fetch_refused(urls: list[str], templates_dir: Optional[Path] = None) -> Fetc
     """The error for refused URLs, naming the HTML template that wrote them."""
     where = str((templates_dir or default_templates_dir()) / "report.html.j2")
     shown = ", ".join(shorten(u, 80) for u in dict.fromkeys(urls))
-    exc = FetchRefused.single(where, f"the report refers to {shown}; advisor fetches nothing "
-                                     "(no files, no network)",
-                              hint="embed images and styles as data: URIs")
+    exc = FetchRefused([Problem(where, None, None, f"the report refers to {shown}; advisor "
+                                                   "fetches nothing (no files, no network)",
+                                "embed images and styles as data: URIs")])
     exc.urls = list(urls)
-    return exc  # type: ignore[return-value]
+    return exc
 
 
 def render_pdf(html: str, decision: Decision, *, templates_dir: Optional[Path] = None) -> bytes:
