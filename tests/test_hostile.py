@@ -71,8 +71,27 @@ def fake_charts(monkeypatch: pytest.MonkeyPatch) -> None:
         def close(self) -> None:
             pass
 
+    class Pdf:  # lays out in-process, through render.render_pdf (which tests replace)
+        def __init__(self, css: object) -> None:
+            pass
+
+        def submit(self, html: str, evaluated_on: object) -> None:
+            pass
+
+        def result(self, html: str, evaluated_on: object) -> bytes:
+            import types
+
+            from advisor.report import render
+
+            return render.render_pdf(html, types.SimpleNamespace(evaluated_on=evaluated_on))  # type: ignore[arg-type]
+
+        def close(self) -> None:
+            pass
+
     monkeypatch.setattr(briefing, "run_chart_jobs", charts)
     monkeypatch.setattr(chartworker, "ChartWorker", Worker)
+    if hasattr(chartworker, "PdfWorker"):
+        monkeypatch.setattr(chartworker, "PdfWorker", Pdf)
 
 
 def fake_pdf(monkeypatch: pytest.MonkeyPatch) -> None:
